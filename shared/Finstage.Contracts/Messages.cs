@@ -1,0 +1,62 @@
+namespace Finstage.Contracts;
+
+// Messages are additive only: add optional members at the end, never rename or remove.
+
+/// <summary>Asks the crawler to fetch one symbol's news from one source; one per symbol per cycle.</summary>
+/// <param name="CycleId">Ties together every symbol that one scheduler run fanned out.</param>
+/// <param name="NotAfter">When set, a crawl that starts later than this is pointless and ends as Cancelled.</param>
+public record CrawlRequested(
+    Guid CrawlId,
+    Guid CycleId,
+    string Source,
+    string Symbol,
+    DateTimeOffset RequestedAt,
+    DateTimeOffset? NotAfter = null);
+
+/// <summary>The articles one crawl found (none when the feed answered 304 Not Modified).</summary>
+public record NewsCrawled(
+    Guid CrawlId,
+    Guid CycleId,
+    string Source,
+    string Symbol,
+    DateTimeOffset FetchedAt,
+    TimeSpan Duration,
+    int HttpStatus,
+    bool NotModified,
+    IReadOnlyList<NewsArticle> Articles);
+
+/// <summary>One item of a feed, with its URL already canonicalised by the crawler.</summary>
+public record NewsArticle(
+    string Url,
+    string Title,
+    string? Summary = null,
+    DateTimeOffset? PublishedAt = null,
+    string? Author = null,
+    string? Publisher = null,
+    string? ImageUrl = null,
+    string? ExternalId = null);
+
+/// <summary>A crawl that ended without articles, and why.</summary>
+public record CrawlFailed(
+    Guid CrawlId,
+    Guid CycleId,
+    string Source,
+    string Symbol,
+    CrawlFailureReason Reason,
+    string Detail,
+    int Attempts,
+    DateTimeOffset FailedAt,
+    int? HttpStatus = null,
+    TimeSpan? Duration = null);
+
+/// <summary>Why a crawl failed; stored by name, so members are never renamed.</summary>
+public enum CrawlFailureReason
+{
+    Timeout,
+    HttpError,
+    RateLimited,
+    NotAFeed,
+    ParseError,
+    TooLarge,
+    Cancelled,
+}
