@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Finstage.Storage.Apis;
+
+/// <summary>A keyset position in a newest-first list: the sort time and key of the last item shown.</summary>
+public sealed record PageCursor(DateTime At, string Key)
+{
+    public string Encode() =>
+        WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(
+            At.Ticks.ToString(CultureInfo.InvariantCulture) + "|" + Key));
+
+    public static bool TryDecode(string text, out PageCursor? cursor)
+    {
+        cursor = null;
+        try
+        {
+            var parts = Encoding.UTF8.GetString(WebEncoders.Base64UrlDecode(text)).Split('|');
+            if (parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+                && ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks && parts[1].Length is > 0 and <= 64)
+            {
+                cursor = new PageCursor(new DateTime(ticks, DateTimeKind.Utc), parts[1]);
+                return true;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        return false;
+    }
+}
+
+/// <summary>Reads and checks the query string of the list endpoints, collecting every problem at once.</summary>
+internal sealed class QueryReader
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+
+    private readonly Dictionary<string, string[]> _errors = new(StringComparer.OrdinalIgnoreCase);
+
+    public IDictionary<string, string[]> Errors => _errors;
+
+    public bool IsValid => _errors.Count == 0;
+
+    public string? Text(string name, string? value, int maxLength)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        value = value.Trim();
+        if (value.Length == 0 || value.Length > maxLength)
+        {
+            Fail(name, $"'{name}' must be 1 to {maxLength} characters long.");
+            return null;
+        }
+        return value;
+    }
+
+    public int Limit(string? value)
+    {
+        if (value is null)
+        {
+            return DefaultLimit;
+        }
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit is < 1 or > MaxLimit)
+        {
+            Fail("limit", $"'limit' must be a whole number from 1 to {MaxLimit}.");
+            return DefaultLimit;
+        }
+        return limit;
+    }
+
+    public DateTime? Time(string name, string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var time))
+        {
+            Fail(name, $"'{name}' must be an ISO 8601 date or time, such as 2026-08-14 or 2026-08-14T07:54:20Z.");
+            return null;
+        }
+        return time.UtcDateTime;
+    }
+
+    public PageCursor? Cursor(string? value, Func<string, bool> isValidKey)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (!PageCursor.TryDecode(value, out var cursor) || !isValidKey(cursor!.Key))
+        {
+            Fail("cursor", "'cursor' is not one this API handed out; pass the nextCursor of the previous page unchanged.");
+            return null;
+        }
+        return cursor;
+    }
+
+    public T? Enum<T>(string name, string? value)
+        where T : struct, Enum
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (!System.Enum.TryParse<T>(value, ignoreCase: true, out var parsed) || !System.Enum.IsDefined(parsed) || int.TryParse(value, out _))
+        {
+            Fail(name, $"'{name}' must be one of {string.Join(", ", System.Enum.GetNames<T>())}.");
+            return null;
+        }
+        return parsed;
+    }
+
+    public Guid? Guid(string name, string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (!System.Guid.TryParse(value, out var id))
+        {
+            Fail(name, $"'{name}' must be a GUID.");
+            return null;
+        }
+        return id;
+    }
+
+    public void Fail(string name, string message) => _errors[name] = [message];
+}

@@ -1,0 +1,45 @@
+using Finstage.Contracts;
+using Finstage.Storage.Infrastructure;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Finstage.Storage.Consumers;
+
+/// <summary>Writes batches of crawl results, one transaction per batch.</summary>
+public sealed class StoreNewsCrawledConsumer(NewsWriter writer, ILogger<StoreNewsCrawledConsumer> logger) : IConsumer<Batch<NewsCrawled>>
+{
+    public async Task Consume(ConsumeContext<Batch<NewsCrawled>> context)
+    {
+        var crawls = context.Message.Select(message => message.Message).ToList();
+        var runs = await writer.StoreAsync(crawls, context.CancellationToken);
+        logger.LogInformation(
+            "Stored {CrawlCount} crawl results: {NewCount} new and {SeenCount} seen articles",
+            crawls.Count, runs.Sum(run => run.NewArticles), runs.Sum(run => run.SeenArticles));
+    }
+}
+
+/// <summary>Batch size, concurrency and retry of <see cref="StoreNewsCrawledConsumer"/>, from <see cref="IngestOptions"/>.</summary>
+public sealed class StoreNewsCrawledConsumerDefinition : ConsumerDefinition<StoreNewsCrawledConsumer>
+{
+    private readonly IngestOptions _options;
+
+    public StoreNewsCrawledConsumerDefinition(IOptions<IngestOptions> options)
+    {
+        _options = options.Value;
+        Endpoint(endpoint => endpoint.PrefetchCount = _options.PrefetchCount);
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<StoreNewsCrawledConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        consumerConfigurator.Options<BatchOptions>(batch => batch
+            .SetMessageLimit(_options.BatchSize)
+            .SetTimeLimit(_options.BatchTimeLimit)
+            .SetConcurrencyLimit(_options.ConcurrentBatches));
+        // Short in-memory retries only: a retry holds its batch's slot while it waits.
+        consumerConfigurator.UseMessageRetry(retry => retry.Exponential(
+            _options.RetryLimit, _options.RetryInterval, _options.RetryInterval * 16, _options.RetryInterval));
+    }
+}

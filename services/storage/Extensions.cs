@@ -1,0 +1,72 @@
+using System.Text.Json.Serialization;
+using Finstage.ServiceDefaults;
+using Finstage.Storage.Apis;
+using Finstage.Storage.Consumers;
+using Finstage.Storage.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace Finstage.Storage;
+
+/// <summary>The storage service's wiring: database, consumers, read API.</summary>
+public static class Extensions
+{
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageConnection>()
+            .Configure<IConfiguration, IOptions<DatabaseOptions>>((connection, configuration, database) =>
+                connection.ConnectionString = configuration.GetConnectionString("Storage") is { Length: > 0 } configured
+                    ? database.Value.BuildConnectionString(configured)
+                    : null)
+            .Validate(connection => connection.ConnectionString is not null, "ConnectionStrings:Storage must name the news database.")
+            .ValidateOnStart();
+
+        services.AddPooledDbContextFactory<NewsDbContext>((provider, options) =>
+        {
+            var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            var connectionString = provider.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString;
+            options.UseMySql(connectionString, ServerVersion.Parse(database.ServerVersion), mysql => mysql
+                .EnableRetryOnFailure(database.MaxRetryCount, database.MaxRetryDelay, errorNumbersToAdd: null)
+                .CommandTimeout(database.CommandTimeoutSeconds));
+        });
+        services.AddSingleton<NewsSessions>();
+        services.AddSingleton<NewsWriter>();
+        services.AddSingleton<NewsReader>();
+        services.AddSingleton<StorageMetrics>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddHostedService<MigrateDatabase>();
+        services.AddHealthChecks().AddCheck<NewsDatabaseHealthCheck>("news-database", tags: [ServiceDefaults.Extensions.ReadyTag]);
+
+        builder.AddFinstageBus(bus =>
+        {
+            bus.AddConsumer<StoreNewsCrawledConsumer>(typeof(StoreNewsCrawledConsumerDefinition));
+            bus.AddConsumer<RecordCrawlFailedConsumer>(typeof(RecordCrawlFailedConsumerDefinition));
+        });
+
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddOpenApi();
+        return builder;
+    }
+
+    public static WebApplication MapStorage(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+        app.MapGet("/", () => Results.Redirect("/scalar/v1")).ExcludeFromDescription();
+        app.MapNewsApi();
+        return app;
+    }
+}
+
+/// <summary>The news database's connection string with the pool settings of <see cref="DatabaseOptions"/> applied.</summary>
+public sealed class StorageConnection
+{
+    public string? ConnectionString { get; set; }
+}

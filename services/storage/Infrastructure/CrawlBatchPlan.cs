@@ -1,0 +1,156 @@
+using Finstage.Contracts;
+
+namespace Finstage.Storage.Infrastructure;
+
+/// <summary>
+/// What one batch of crawl results writes: each article once, each symbol link once, each crawl
+/// run once with its new/seen counts. Pure, so it can be built and checked without a database.
+/// </summary>
+internal sealed class CrawlBatchPlan
+{
+    private readonly Dictionary<string, ArticleRow> _articles = new(StringComparer.Ordinal);
+    private readonly List<(NewsCrawled Crawl, List<byte[]> ArticleIds)> _crawls = [];
+
+    private CrawlBatchPlan()
+    {
+    }
+
+    /// <summary>Articles to upsert, in key order so that concurrent batches lock rows in the same order.</summary>
+    public IReadOnlyList<ArticleRow> Articles => [.. _articles.Values.OrderBy(row => row.Id, ByteOrder.Instance)];
+
+    public IReadOnlyCollection<byte[]> ArticleIds => [.. _articles.Values.Select(row => row.Id)];
+
+    public static CrawlBatchPlan Create(IEnumerable<NewsCrawled> crawls, DateTime now)
+    {
+        var plan = new CrawlBatchPlan();
+        var seenCrawls = new HashSet<Guid>();
+        foreach (var crawl in crawls)
+        {
+            // A message delivered twice into the same batch is one crawl.
+            if (!seenCrawls.Add(crawl.CrawlId))
+            {
+                continue;
+            }
+            var ids = new List<byte[]>();
+            var inThisCrawl = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var article in crawl.NotModified || crawl.Articles is null ? Array.Empty<NewsArticle>() : crawl.Articles)
+            {
+                if (string.IsNullOrWhiteSpace(article.Url) || string.IsNullOrWhiteSpace(article.Title))
+                {
+                    continue;
+                }
+                var row = ArticleRow.From(article, crawl.Source, now);
+                var key = Convert.ToHexString(row.Id);
+                if (inThisCrawl.Add(key))
+                {
+                    ids.Add(row.Id);
+                }
+                // The same article from two symbols in one batch: keep the first, fill its gaps.
+                plan._articles[key] = plan._articles.TryGetValue(key, out var earlier) ? earlier.FilledFrom(row) : row;
+            }
+            plan._crawls.Add((crawl, ids));
+        }
+        return plan;
+    }
+
+    /// <summary>
+    /// Given the articles already stored (id → sort time), says which of each crawl's articles
+    /// are new, the links to write and the crawl runs to record.
+    /// </summary>
+    public (IReadOnlyList<LinkRow> Links, IReadOnlyList<CrawlRun> Runs) Resolve(IReadOnlyDictionary<string, DateTime> stored, DateTime now)
+    {
+        var known = new Dictionary<string, DateTime>(stored, StringComparer.Ordinal);
+        var links = new Dictionary<(string, string), LinkRow>();
+        var runs = new List<CrawlRun>(_crawls.Count);
+        foreach (var (crawl, ids) in _crawls)
+        {
+            int fresh = 0, seen = 0;
+            foreach (var id in ids)
+            {
+                var key = Convert.ToHexString(id);
+                if (known.TryGetValue(key, out var sortAt))
+                {
+                    seen++;
+                }
+                else
+                {
+                    fresh++;
+                    sortAt = _articles[key].SortAt;
+                    known[key] = sortAt;
+                }
+                links.TryAdd((key, crawl.Symbol), new LinkRow(id, crawl.Symbol, sortAt, now));
+            }
+            runs.Add(new CrawlRun
+            {
+                CrawlId = crawl.CrawlId,
+                CycleId = crawl.CycleId,
+                Source = crawl.Source,
+                Symbol = crawl.Symbol,
+                Status = crawl.NotModified ? CrawlStatus.NotModified : CrawlStatus.Succeeded,
+                NewArticles = fresh,
+                SeenArticles = seen,
+                HttpStatus = crawl.HttpStatus,
+                DurationMs = (int)Math.Min(int.MaxValue, crawl.Duration.TotalMilliseconds),
+                FinishedAt = crawl.FetchedAt.UtcDateTime,
+                RecordedAt = now,
+            });
+        }
+        return ([.. links.Values.OrderBy(link => link.ArticleId, ByteOrder.Instance).ThenBy(link => link.Symbol, StringComparer.Ordinal)], runs);
+    }
+}
+
+/// <summary>One article as the upsert writes it, already cut to the columns' lengths.</summary>
+internal sealed record ArticleRow(
+    byte[] Id,
+    string Url,
+    string Source,
+    string Title,
+    string? Summary,
+    string? Author,
+    string? Publisher,
+    string? ImageUrl,
+    string? ExternalId,
+    DateTime? PublishedAt,
+    DateTime SortAt,
+    DateTime SeenAt)
+{
+    public static ArticleRow From(NewsArticle article, string source, DateTime now)
+    {
+        var url = article.Url.Trim();
+        var publishedAt = article.PublishedAt?.UtcDateTime;
+        return new ArticleRow(
+            ArticleId.FromUrl(url),
+            ColumnLimits.Fit(url, ColumnLimits.Url)!,
+            ColumnLimits.Fit(source, ColumnLimits.Source)!,
+            ColumnLimits.Fit(article.Title.Trim(), ColumnLimits.Title)!,
+            article.Summary,
+            ColumnLimits.Fit(article.Author, ColumnLimits.Name),
+            ColumnLimits.Fit(article.Publisher, ColumnLimits.Name),
+            ColumnLimits.Fit(article.ImageUrl, ColumnLimits.Url),
+            ColumnLimits.Fit(article.ExternalId, ColumnLimits.ExternalId),
+            publishedAt,
+            publishedAt ?? now,
+            now);
+    }
+
+    public ArticleRow FilledFrom(ArticleRow other) => this with
+    {
+        Summary = Summary ?? other.Summary,
+        Author = Author ?? other.Author,
+        Publisher = Publisher ?? other.Publisher,
+        ImageUrl = ImageUrl ?? other.ImageUrl,
+        ExternalId = ExternalId ?? other.ExternalId,
+        PublishedAt = PublishedAt ?? other.PublishedAt,
+    };
+}
+
+/// <summary>One article↔symbol link as the upsert writes it.</summary>
+internal sealed record LinkRow(byte[] ArticleId, string Symbol, DateTime SortAt, DateTime FirstSeenAt);
+
+/// <summary>Orders keys byte by byte, as the database does for binary columns.</summary>
+internal sealed class ByteOrder : IComparer<byte[]>
+{
+    public static readonly ByteOrder Instance = new();
+
+    public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+}

@@ -1,0 +1,258 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Finstage.Storage.Apis;
+using Microsoft.EntityFrameworkCore;
+using MySqlConnector;
+
+namespace Finstage.Storage.Infrastructure;
+
+/// <summary>What GET /api/news filters on.</summary>
+public sealed record NewsFilter(
+    string? Symbol, string? Source, DateTime? From, DateTime? To, string? Text, int Limit, PageCursor? After);
+
+/// <summary>What GET /api/crawls filters on.</summary>
+public sealed record CrawlFilter(
+    string? Source, string? Symbol, CrawlStatus? Status, Guid? CycleId, int Limit, PageCursor? After);
+
+/// <summary>An article as the read API shows it.</summary>
+public sealed record ArticleView(
+    string Id, string Url, string Title, string? Summary, string Source, string? Publisher, string? Author,
+    string? ImageUrl, string? ExternalId, DateTime? PublishedAt, DateTime FirstSeenAt, DateTime LastSeenAt,
+    IReadOnlyList<string> Symbols);
+
+/// <summary>One page of a newest-first list and the cursor of the next one (null on the last page).</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+/// <summary>
+/// The keyset-paged read queries. They are SQL by hand because the key is binary and EF Core
+/// cannot express "(time, key) after the cursor" on it; each query walks one index.
+/// </summary>
+public sealed class NewsReader(NewsSessions sessions)
+{
+    private const string ArticleColumns =
+        "a.`id`, a.`url`, a.`title`, a.`summary`, a.`source`, a.`publisher`, a.`author`, a.`image_url`, a.`external_id`," +
+        " a.`published_at`, a.`first_seen_at`, a.`last_seen_at`";
+
+    public Task<Page<ArticleView>> ListNewsAsync(NewsFilter filter, CancellationToken cancellationToken) =>
+        sessions.ReadAsync(async (db, ct) =>
+        {
+            var command = new MySqlCommand();
+            var where = new List<string>();
+            string sortAt, key;
+            var sql = new StringBuilder("SELECT ").Append(ArticleColumns);
+            if (filter.Symbol is not null)
+            {
+                // A symbol's page comes from the link table's (symbol, sort_at, article_id) index.
+                sortAt = "s.`sort_at`";
+                key = "s.`article_id`";
+                sql.Append(", s.`sort_at` FROM `article_symbols` s JOIN `articles` a ON a.`id` = s.`article_id`");
+                where.Add("s.`symbol` = @symbol");
+                command.Parameters.AddWithValue("@symbol", filter.Symbol);
+            }
+            else
+            {
+                sortAt = "a.`sort_at`";
+                key = "a.`id`";
+                sql.Append(", a.`sort_at` FROM `articles` a");
+            }
+            if (filter.Source is not null)
+            {
+                where.Add("a.`source` = @source");
+                command.Parameters.AddWithValue("@source", filter.Source);
+            }
+            if (filter.From is not null)
+            {
+                where.Add(sortAt + " >= @from");
+                command.Parameters.AddWithValue("@from", filter.From);
+            }
+            if (filter.To is not null)
+            {
+                where.Add(sortAt + " <= @to");
+                command.Parameters.AddWithValue("@to", filter.To);
+            }
+            if (filter.Text is not null)
+            {
+                where.Add("(a.`title` LIKE @text OR a.`summary` LIKE @text)");
+                command.Parameters.AddWithValue("@text", "%" + EscapeLike(filter.Text) + "%");
+            }
+            if (filter.After is not null)
+            {
+                where.Add($"({sortAt} < @afterAt OR ({sortAt} = @afterAt AND {key} < @afterKey))");
+                command.Parameters.AddWithValue("@afterAt", filter.After.At);
+                command.Parameters.AddWithValue("@afterKey", Convert.FromHexString(filter.After.Key));
+            }
+            AppendWhere(sql, where);
+            sql.Append(CultureInfo.InvariantCulture, $" ORDER BY {sortAt} DESC, {key} DESC LIMIT @limit");
+            command.Parameters.AddWithValue("@limit", filter.Limit + 1);
+            command.CommandText = sql.ToString();
+
+            var rows = new List<(ArticleView View, DateTime SortAt)>();
+            await using (command)
+            await using (var reader = await ExecuteReaderAsync(db, command, ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    rows.Add((ReadArticle(reader, []), Utc(reader.GetDateTime(12))));
+                }
+            }
+            var page = rows.Take(filter.Limit).ToList();
+            var symbols = await SymbolsOfAsync(db, page.Select(row => row.View.Id).ToList(), ct);
+            var items = page.Select(row => row.View with { Symbols = symbols.GetValueOrDefault(row.View.Id, []) }).ToList();
+            var next = rows.Count > filter.Limit ? new PageCursor(page[^1].SortAt, page[^1].View.Id).Encode() : null;
+            return new Page<ArticleView>(items, next);
+        }, cancellationToken);
+
+    public Task<ArticleView?> FindArticleAsync(byte[] id, CancellationToken cancellationToken) =>
+        sessions.ReadAsync(async (db, ct) =>
+        {
+            var command = new MySqlCommand("SELECT " + ArticleColumns + " FROM `articles` a WHERE a.`id` = @id");
+            command.Parameters.AddWithValue("@id", id);
+            ArticleView? article = null;
+            await using (command)
+            await using (var reader = await ExecuteReaderAsync(db, command, ct))
+            {
+                if (await reader.ReadAsync(ct))
+                {
+                    article = ReadArticle(reader, []);
+                }
+            }
+            if (article is null)
+            {
+                return null;
+            }
+            var symbols = await SymbolsOfAsync(db, [article.Id], ct);
+            return article with { Symbols = symbols.GetValueOrDefault(article.Id, []) };
+        }, cancellationToken);
+
+    public Task<Page<CrawlRun>> ListCrawlsAsync(CrawlFilter filter, CancellationToken cancellationToken) =>
+        sessions.ReadAsync(async (db, ct) =>
+        {
+            var command = new MySqlCommand();
+            var where = new List<string>();
+            void Equal(string column, string name, object? value)
+            {
+                if (value is not null)
+                {
+                    where.Add($"`{column}` = {name}");
+                    command.Parameters.AddWithValue(name, value);
+                }
+            }
+            Equal("source", "@source", filter.Source);
+            Equal("symbol", "@symbol", filter.Symbol);
+            Equal("status", "@status", filter.Status?.ToString());
+            Equal("cycle_id", "@cycle", filter.CycleId?.ToString());
+            if (filter.After is not null)
+            {
+                // crawl_id is char(36): the tie-break compares it as text.
+                where.Add("(`finished_at` < @afterAt OR (`finished_at` = @afterAt AND `crawl_id` < @afterKey))");
+                command.Parameters.AddWithValue("@afterAt", filter.After.At);
+                command.Parameters.AddWithValue("@afterKey", filter.After.Key.ToLowerInvariant());
+            }
+            var sql = new StringBuilder(
+                "SELECT `crawl_id`, `cycle_id`, `source`, `symbol`, `status`, `new_articles`, `seen_articles`, `http_status`," +
+                " `failure_reason`, `failure_detail`, `attempts`, `duration_ms`, `finished_at`, `recorded_at` FROM `crawl_runs`");
+            AppendWhere(sql, where);
+            sql.Append(" ORDER BY `finished_at` DESC, `crawl_id` DESC LIMIT @limit");
+            command.Parameters.AddWithValue("@limit", filter.Limit + 1);
+            command.CommandText = sql.ToString();
+
+            var rows = new List<CrawlRun>();
+            await using (command)
+            await using (var reader = await ExecuteReaderAsync(db, command, ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    rows.Add(new CrawlRun
+                    {
+                        CrawlId = reader.GetGuid(0),
+                        CycleId = reader.GetGuid(1),
+                        Source = reader.GetString(2),
+                        Symbol = reader.GetString(3),
+                        Status = Enum.Parse<CrawlStatus>(reader.GetString(4)),
+                        NewArticles = reader.GetInt32(5),
+                        SeenArticles = reader.GetInt32(6),
+                        HttpStatus = reader.IsDBNull(7) ? null : reader.GetInt32(7),
+                        FailureReason = NullableString(reader, 8),
+                        FailureDetail = NullableString(reader, 9),
+                        Attempts = reader.IsDBNull(10) ? null : reader.GetInt32(10),
+                        DurationMs = reader.IsDBNull(11) ? null : reader.GetInt32(11),
+                        FinishedAt = Utc(reader.GetDateTime(12)),
+                        RecordedAt = Utc(reader.GetDateTime(13)),
+                    });
+                }
+            }
+            var page = rows.Take(filter.Limit).ToList();
+            var next = rows.Count > filter.Limit ? new PageCursor(page[^1].FinishedAt, page[^1].CrawlId.ToString()).Encode() : null;
+            return new Page<CrawlRun>(page, next);
+        }, cancellationToken);
+
+    private static async Task<Dictionary<string, List<string>>> SymbolsOfAsync(NewsDbContext db, List<string> ids, CancellationToken ct)
+    {
+        var symbols = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return symbols;
+        }
+        var command = new MySqlCommand();
+        var names = ids.Select((id, i) =>
+        {
+            var name = "@id" + i.ToString(CultureInfo.InvariantCulture);
+            command.Parameters.AddWithValue(name, Convert.FromHexString(id));
+            return name;
+        });
+        command.CommandText = $"SELECT `article_id`, `symbol` FROM `article_symbols` WHERE `article_id` IN ({string.Join(",", names)}) ORDER BY `symbol`";
+        await using (command)
+        await using (var reader = await ExecuteReaderAsync(db, command, ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var id = ArticleId.ToHex((byte[])reader[0]);
+                if (!symbols.TryGetValue(id, out var list))
+                {
+                    symbols[id] = list = [];
+                }
+                list.Add(reader.GetString(1));
+            }
+        }
+        return symbols;
+    }
+
+    private static async Task<DbDataReader> ExecuteReaderAsync(NewsDbContext db, MySqlCommand command, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        command.Connection = (MySqlConnection)db.Database.GetDbConnection();
+        return await command.ExecuteReaderAsync(ct);
+    }
+
+    private static ArticleView ReadArticle(DbDataReader reader, IReadOnlyList<string> symbols) => new(
+        ArticleId.ToHex((byte[])reader[0]),
+        reader.GetString(1),
+        reader.GetString(2),
+        NullableString(reader, 3),
+        reader.GetString(4),
+        NullableString(reader, 5),
+        NullableString(reader, 6),
+        NullableString(reader, 7),
+        NullableString(reader, 8),
+        reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
+        Utc(reader.GetDateTime(10)),
+        Utc(reader.GetDateTime(11)),
+        symbols);
+
+    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
+
+    private static void AppendWhere(StringBuilder sql, List<string> conditions)
+    {
+        if (conditions.Count > 0)
+        {
+            sql.Append(" WHERE ").AppendJoin(" AND ", conditions);
+        }
+    }
+
+    // LIKE treats % and _ as wildcards; a user searching for "5%" means the text "5%".
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}

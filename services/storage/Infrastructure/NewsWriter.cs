@@ -1,0 +1,93 @@
+using System.Diagnostics.Metrics;
+using Finstage.Contracts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using MySqlConnector;
+
+namespace Finstage.Storage.Infrastructure;
+
+/// <summary>Writes crawl results: articles, their symbol links and crawl runs, idempotently.</summary>
+public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, StorageMetrics metrics)
+{
+    /// <summary>Stores a batch of crawl results in one transaction; returns the crawl runs recorded.</summary>
+    public async Task<IReadOnlyList<CrawlRun>> StoreAsync(IReadOnlyList<NewsCrawled> crawls, CancellationToken cancellationToken)
+    {
+        var runs = await sessions.BatchAsync(async (db, ct) =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var plan = CrawlBatchPlan.Create(crawls, now);
+            var (connection, transaction) = Raw(db);
+
+            var stored = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+            foreach (var chunk in plan.ArticleIds.Chunk(UpsertStatements.ChunkSize * 2))
+            {
+                await using var select = UpsertStatements.SelectSortTimes(chunk);
+                select.Connection = connection;
+                select.Transaction = transaction;
+                await using var reader = await select.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    stored[Convert.ToHexString((byte[])reader[0])] = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
+                }
+            }
+
+            var (links, runs) = plan.Resolve(stored, now);
+            foreach (var chunk in plan.Articles.Chunk(UpsertStatements.ChunkSize))
+            {
+                await ExecuteAsync(UpsertStatements.Articles(chunk), connection, transaction, ct);
+            }
+            foreach (var chunk in links.Chunk(UpsertStatements.ChunkSize))
+            {
+                await ExecuteAsync(UpsertStatements.Links(chunk), connection, transaction, ct);
+            }
+            foreach (var chunk in runs.Chunk(UpsertStatements.ChunkSize))
+            {
+                await ExecuteAsync(UpsertStatements.CrawlRuns(chunk), connection, transaction, ct);
+            }
+            return runs;
+        }, cancellationToken);
+
+        metrics.RecordBatch(crawls.Count, runs);
+        return runs;
+    }
+
+    /// <summary>Records a failed crawl as a crawl run; recording the same failure again changes nothing.</summary>
+    public async Task RecordFailureAsync(CrawlFailed failure, CancellationToken cancellationToken)
+    {
+        var run = new CrawlRun
+        {
+            CrawlId = failure.CrawlId,
+            CycleId = failure.CycleId,
+            Source = failure.Source,
+            Symbol = failure.Symbol,
+            Status = CrawlStatus.Failed,
+            HttpStatus = failure.HttpStatus,
+            FailureReason = failure.Reason.ToString(),
+            FailureDetail = failure.Detail,
+            Attempts = failure.Attempts,
+            DurationMs = failure.Duration is { } duration ? (int)Math.Min(int.MaxValue, duration.TotalMilliseconds) : null,
+            FinishedAt = failure.FailedAt.UtcDateTime,
+            RecordedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        await sessions.WriteAsync(async (db, ct) =>
+        {
+            var (connection, transaction) = Raw(db);
+            await ExecuteAsync(UpsertStatements.CrawlRuns([run]), connection, transaction, ct);
+            return true;
+        }, cancellationToken);
+        metrics.RecordFailure(run.Source, failure.Reason);
+    }
+
+    private static (MySqlConnection Connection, MySqlTransaction Transaction) Raw(NewsDbContext db) =>
+        ((MySqlConnection)db.Database.GetDbConnection(), (MySqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+
+    private static async Task ExecuteAsync(MySqlCommand command, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    {
+        await using (command)
+        {
+            command.Connection = connection;
+            command.Transaction = transaction;
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+}

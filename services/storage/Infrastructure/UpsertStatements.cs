@@ -1,0 +1,112 @@
+using System.Text;
+using MySqlConnector;
+
+namespace Finstage.Storage.Infrastructure;
+
+/// <summary>
+/// The multi-row upserts of the write path. EF Core would send one statement per row; these
+/// send one per chunk, and <c>ON DUPLICATE KEY UPDATE</c> makes a redelivered message a no-op
+/// apart from refreshing <c>last_seen_at</c>.
+/// </summary>
+internal static class UpsertStatements
+{
+    /// <summary>Rows per statement: well under MySQL's 65,535 placeholders and max_allowed_packet.</summary>
+    public const int ChunkSize = 500;
+
+    private const string ArticleColumns =
+        "`id`,`url`,`source`,`title`,`summary`,`author`,`publisher`,`image_url`,`external_id`,`published_at`,`sort_at`,`first_seen_at`,`last_seen_at`";
+
+    // A re-seen article keeps its first source, time and sort position; a newer title wins,
+    // and details the earlier sighting lacked are filled in.
+    private const string ArticleOnDuplicate =
+        " ON DUPLICATE KEY UPDATE `title` = VALUES(`title`)," +
+        " `summary` = COALESCE(VALUES(`summary`), `summary`)," +
+        " `author` = COALESCE(VALUES(`author`), `author`)," +
+        " `publisher` = COALESCE(VALUES(`publisher`), `publisher`)," +
+        " `image_url` = COALESCE(VALUES(`image_url`), `image_url`)," +
+        " `external_id` = COALESCE(VALUES(`external_id`), `external_id`)," +
+        " `published_at` = COALESCE(`published_at`, VALUES(`published_at`))," +
+        " `last_seen_at` = GREATEST(`last_seen_at`, VALUES(`last_seen_at`))";
+
+    public static MySqlCommand Articles(IReadOnlyList<ArticleRow> rows)
+    {
+        var command = new MySqlCommand();
+        var sql = new StringBuilder("INSERT INTO `articles` (").Append(ArticleColumns).Append(") VALUES ");
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            sql.Append(i == 0 ? "(" : ",(");
+            AppendParameters(sql, command, i,
+                row.Id, row.Url, row.Source, row.Title, row.Summary, row.Author, row.Publisher,
+                row.ImageUrl, row.ExternalId, row.PublishedAt, row.SortAt, row.SeenAt, row.SeenAt);
+            sql.Append(')');
+        }
+        command.CommandText = sql.Append(ArticleOnDuplicate).ToString();
+        return command;
+    }
+
+    public static MySqlCommand Links(IReadOnlyList<LinkRow> rows)
+    {
+        var command = new MySqlCommand();
+        var sql = new StringBuilder("INSERT INTO `article_symbols` (`article_id`,`symbol`,`sort_at`,`first_seen_at`) VALUES ");
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            sql.Append(i == 0 ? "(" : ",(");
+            AppendParameters(sql, command, i, row.ArticleId, row.Symbol, row.SortAt, row.FirstSeenAt);
+            sql.Append(')');
+        }
+        // A link that exists stays as it was.
+        command.CommandText = sql.Append(" ON DUPLICATE KEY UPDATE `article_id` = `article_id`").ToString();
+        return command;
+    }
+
+    public static MySqlCommand CrawlRuns(IReadOnlyList<CrawlRun> runs)
+    {
+        var command = new MySqlCommand();
+        var sql = new StringBuilder(
+            "INSERT INTO `crawl_runs` (`crawl_id`,`cycle_id`,`source`,`symbol`,`status`,`new_articles`,`seen_articles`," +
+            "`http_status`,`failure_reason`,`failure_detail`,`attempts`,`duration_ms`,`finished_at`,`recorded_at`) VALUES ");
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var run = runs[i];
+            sql.Append(i == 0 ? "(" : ",(");
+            AppendParameters(sql, command, i,
+                run.CrawlId, run.CycleId, ColumnLimits.Fit(run.Source, ColumnLimits.Source), ColumnLimits.Fit(run.Symbol, ColumnLimits.Symbol),
+                run.Status.ToString(), run.NewArticles, run.SeenArticles, run.HttpStatus, run.FailureReason,
+                ColumnLimits.Fit(run.FailureDetail, ColumnLimits.Detail), run.Attempts, run.DurationMs, run.FinishedAt, run.RecordedAt);
+            sql.Append(')');
+        }
+        // A crawl is recorded once: a redelivered result keeps the counts of its first recording.
+        command.CommandText = sql.Append(" ON DUPLICATE KEY UPDATE `crawl_id` = `crawl_id`").ToString();
+        return command;
+    }
+
+    public static MySqlCommand SelectSortTimes(IReadOnlyList<byte[]> ids)
+    {
+        var command = new MySqlCommand();
+        var sql = new StringBuilder("SELECT `id`, `sort_at` FROM `articles` WHERE `id` IN (");
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var name = "@i" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? name : "," + name);
+            command.Parameters.AddWithValue(name, ids[i]);
+        }
+        command.CommandText = sql.Append(')').ToString();
+        return command;
+    }
+
+    private static void AppendParameters(StringBuilder sql, MySqlCommand command, int row, params object?[] values)
+    {
+        for (var column = 0; column < values.Length; column++)
+        {
+            var name = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"@p{row}_{column}");
+            if (column > 0)
+            {
+                sql.Append(',');
+            }
+            sql.Append(name);
+            command.Parameters.AddWithValue(name, values[column] ?? DBNull.Value);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Finstage.ServiceDefaults;
+
+/// <summary>Where the RabbitMQ broker is and how long a publish may wait for it.</summary>
+public sealed class BusOptions : IValidatableObject
+{
+    public const string SectionName = "Bus";
+
+    /// <summary>An <c>amqp://user:password@host:port/vhost</c> URI; defaults to <c>ConnectionStrings:RabbitMq</c>.</summary>
+    [Required(ErrorMessage = "ConnectionStrings:RabbitMq (or Bus:ConnectionString) must name the RabbitMQ broker.")]
+    public string? ConnectionString { get; set; }
+
+    /// <summary>A publish gives up after this long, instead of waiting forever while the broker is down.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the service waits for the broker at start-up before it gives up.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ConnectionString is not null
+            && (!Uri.TryCreate(ConnectionString, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps")))
+        {
+            yield return new ValidationResult(
+                "The RabbitMQ connection string must be an amqp:// or amqps:// URI.", [nameof(ConnectionString)]);
+        }
+    }
+}

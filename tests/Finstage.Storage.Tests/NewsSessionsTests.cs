@@ -1,0 +1,111 @@
+using Finstage.Storage.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Finstage.Storage.Tests;
+
+public sealed class NewsSessionsTests(StorageFixture storage) : IAsyncLifetime
+{
+    private NewsSessions Sessions => storage.Services.GetRequiredService<NewsSessions>();
+
+    public async ValueTask InitializeAsync() => await storage.ResetAsync();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    [Fact(Timeout = 60_000)]
+    public async Task WriteAsync_Commits_WhenWorkSucceeds()
+    {
+        await Sessions.WriteAsync((db, _) =>
+        {
+            db.CrawlRuns.Add(Run());
+            return Task.FromResult(true);
+        }, TestContext.Current.CancellationToken);
+
+        (await storage.CountAsync("crawl_runs")).ShouldBe(1);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task WriteAsync_RollsBackEverything_WhenWorkThrowsAfterWriting()
+    {
+        var failure = await Should.ThrowAsync<InvalidOperationException>(() => Sessions.WriteAsync<bool>(async (db, ct) =>
+        {
+            db.CrawlRuns.Add(Run());
+            await db.SaveChangesAsync(ct);
+            await db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO `crawl_runs` (`crawl_id`,`cycle_id`,`source`,`symbol`,`status`,`new_articles`,`seen_articles`,`finished_at`,`recorded_at`)" +
+                " VALUES (UUID(), UUID(), 'yahoo', 'MSFT', 'Succeeded', 0, 0, UTC_TIMESTAMP(), UTC_TIMESTAMP())", ct);
+            throw new InvalidOperationException("the work failed after writing");
+        }, TestContext.Current.CancellationToken));
+
+        failure.Message.ShouldBe("the work failed after writing");
+        (await storage.CountAsync("crawl_runs")).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task WriteAsync_ReturnsConnectionsToThePool_WhenManyScopesEndOrFail()
+    {
+        for (var i = 0; i < 60; i++)
+        {
+            try
+            {
+                await Sessions.WriteAsync<bool>(async (db, ct) =>
+                {
+                    await db.Database.ExecuteSqlRawAsync("SELECT 1", ct);
+                    return i % 2 == 0 ? true : throw new InvalidOperationException("fails every other time");
+                }, TestContext.Current.CancellationToken);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        // 60 scopes on a pool of at most 20: each one gave its connection back, or this would have timed out.
+        var open = await Sessions.ReadAsync(async (db, ct) =>
+            await db.Database.SqlQueryRaw<long>(
+                "SELECT COUNT(*) AS `Value` FROM information_schema.PROCESSLIST WHERE `DB` = {0}", StorageFixture.DatabaseName)
+                .SingleAsync(ct), TestContext.Current.CancellationToken);
+        open.ShouldBeLessThanOrEqualTo(20);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ReadAsync_TracksNothing_WhenQuerying()
+    {
+        await Sessions.WriteAsync((db, _) =>
+        {
+            db.CrawlRuns.Add(Run());
+            return Task.FromResult(true);
+        }, TestContext.Current.CancellationToken);
+
+        var tracked = await Sessions.ReadAsync(async (db, ct) =>
+        {
+            await db.CrawlRuns.ToListAsync(ct);
+            return db.ChangeTracker.Entries().Count();
+        }, TestContext.Current.CancellationToken);
+
+        tracked.ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task BatchAsync_SavesTrackedChanges_WhenAutomaticDetectionIsOff()
+    {
+        await Sessions.BatchAsync((db, _) =>
+        {
+            db.CrawlRuns.Add(Run());
+            db.CrawlRuns.Add(Run());
+            return Task.FromResult(true);
+        }, TestContext.Current.CancellationToken);
+
+        (await storage.CountAsync("crawl_runs")).ShouldBe(2);
+    }
+
+    private static CrawlRun Run() => new()
+    {
+        CrawlId = Guid.NewGuid(),
+        CycleId = Guid.NewGuid(),
+        Source = "yahoo",
+        Symbol = "AAPL",
+        Status = CrawlStatus.Succeeded,
+        FinishedAt = DateTime.UtcNow,
+        RecordedAt = DateTime.UtcNow,
+    };
+}

@@ -1,0 +1,140 @@
+using Finstage.Contracts;
+using Finstage.Storage.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Finstage.Storage.Tests;
+
+public sealed class NewsWriterTests(StorageFixture storage) : IAsyncLifetime
+{
+    public async ValueTask InitializeAsync() => await storage.ResetAsync();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    [Fact(Timeout = 60_000)]
+    public async Task StoreAsync_LeavesOneRowOfEach_WhenSameBatchArrivesThreeTimes()
+    {
+        var batch = new[]
+        {
+            Crawls.Crawled("AAPL", "yahoo", Crawls.Article(1), Crawls.Article(2)),
+            Crawls.Crawled("MSFT", "yahoo", Crawls.Article(3)),
+        };
+
+        var first = await storage.Writer.StoreAsync(batch, TestContext.Current.CancellationToken);
+        await storage.Writer.StoreAsync(batch, TestContext.Current.CancellationToken);
+        await storage.Writer.StoreAsync(batch, TestContext.Current.CancellationToken);
+
+        (await storage.CountAsync("articles")).ShouldBe(3);
+        (await storage.CountAsync("article_symbols")).ShouldBe(3);
+        (await storage.CountAsync("crawl_runs")).ShouldBe(2);
+        first.Sum(run => run.NewArticles).ShouldBe(3);
+        // The crawl run keeps the counts of its first recording.
+        (await storage.CountAsync("crawl_runs", "`new_articles` = 2 AND `symbol` = 'AAPL'")).ShouldBe(1);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StoreAsync_CollapsesDuplicates_WhenOneMessageAppearsTwiceInABatch()
+    {
+        var crawl = Crawls.Crawled("AAPL", "yahoo", Crawls.Article(1), Crawls.Article(1));
+
+        var runs = await storage.Writer.StoreAsync([crawl, crawl], TestContext.Current.CancellationToken);
+
+        runs.Count.ShouldBe(1);
+        runs[0].NewArticles.ShouldBe(1);
+        (await storage.CountAsync("articles")).ShouldBe(1);
+        (await storage.CountAsync("crawl_runs")).ShouldBe(1);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StoreAsync_LinksOneArticleToBothSymbols_WhenTwoSymbolsShareIt()
+    {
+        var shared = Crawls.Article(7);
+
+        await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", shared)], TestContext.Current.CancellationToken);
+        var runs = await storage.Writer.StoreAsync([Crawls.Crawled("MSFT", "yahoo", shared)], TestContext.Current.CancellationToken);
+
+        (await storage.CountAsync("articles")).ShouldBe(1);
+        (await storage.CountAsync("article_symbols", "`symbol` IN ('AAPL', 'MSFT')")).ShouldBe(2);
+        runs[0].NewArticles.ShouldBe(0);
+        runs[0].SeenArticles.ShouldBe(1);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StoreAsync_UpdatesLastSeenNotFirstSeen_WhenArticleIsSeenAgain()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 8, 14, 9, 0, 0, TimeSpan.Zero));
+        var writer = new NewsWriter(
+            storage.Services.GetRequiredService<NewsSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
+        var article = Crawls.Article(1) with { Summary = null };
+
+        await writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", article)], TestContext.Current.CancellationToken);
+        clock.Advance(TimeSpan.FromHours(3));
+        var runs = await writer.StoreAsync(
+            [Crawls.Crawled("AAPL", "yahoo", article with { Title = "Story 1, updated", Summary = "Now with a summary" })],
+            TestContext.Current.CancellationToken);
+
+        runs[0].SeenArticles.ShouldBe(1);
+        var stored = await ReadArticlesAsync();
+        stored.Count.ShouldBe(1);
+        stored[0].FirstSeenAt.ShouldBe(new DateTime(2026, 8, 14, 9, 0, 0, DateTimeKind.Utc));
+        stored[0].LastSeenAt.ShouldBe(new DateTime(2026, 8, 14, 12, 0, 0, DateTimeKind.Utc));
+        stored[0].Title.ShouldBe("Story 1, updated");
+        stored[0].Summary.ShouldBe("Now with a summary");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StoreAsync_WritesNothing_WhenAMessageFailsMidBatch()
+    {
+        // A malformed message (no symbol) fails at the link insert, after the articles of the
+        // whole batch have been upserted: the transaction must take them all back.
+        var good = Crawls.Crawled("AAPL", "yahoo", Crawls.Article(1), Crawls.Article(2));
+        var broken = Crawls.Crawled(null!, "yahoo", Crawls.Article(3));
+
+        await Should.ThrowAsync<Exception>(() => storage.Writer.StoreAsync([good, broken], TestContext.Current.CancellationToken));
+
+        (await storage.CountAsync("articles")).ShouldBe(0);
+        (await storage.CountAsync("article_symbols")).ShouldBe(0);
+        (await storage.CountAsync("crawl_runs")).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StoreAsync_RecordsNotModifiedRunWithoutArticles_WhenFeedAnswered304()
+    {
+        var crawl = Crawls.Crawled("AAPL") with { NotModified = true, HttpStatus = 304 };
+
+        await storage.Writer.StoreAsync([crawl], TestContext.Current.CancellationToken);
+
+        (await storage.CountAsync("crawl_runs", "`status` = 'NotModified' AND `http_status` = 304")).ShouldBe(1);
+        (await storage.CountAsync("articles")).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StoreAsync_KeepsEmojiAndCutsOverlongTitles_WhenTextIsUnusual()
+    {
+        var article = Crawls.Article(1) with { Title = "📈 " + new string('x', 5000), Summary = "Rally 🚀 in 株式" };
+
+        await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", article)], TestContext.Current.CancellationToken);
+
+        var stored = await ReadArticlesAsync();
+        stored[0].Title.ShouldStartWith("📈 ");
+        stored[0].Title.Length.ShouldBe(1000);
+        stored[0].Summary.ShouldBe("Rally 🚀 in 株式");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RecordFailureAsync_RecordsOneRunWithReason_WhenSameFailureArrivesTwice()
+    {
+        var failure = Crawls.Failed("TSLA", CrawlFailureReason.HttpError);
+
+        await storage.Writer.RecordFailureAsync(failure, TestContext.Current.CancellationToken);
+        await storage.Writer.RecordFailureAsync(failure, TestContext.Current.CancellationToken);
+
+        (await storage.CountAsync("crawl_runs")).ShouldBe(1);
+        (await storage.CountAsync("crawl_runs", "`status` = 'Failed' AND `failure_reason` = 'HttpError' AND `http_status` = 502 AND `attempts` = 3")).ShouldBe(1);
+    }
+
+    private async Task<List<Article>> ReadArticlesAsync() =>
+        await storage.Services.GetRequiredService<NewsSessions>().ReadAsync(
+            (db, ct) => db.Articles.OrderBy(article => article.SortAt).ToListAsync(ct), TestContext.Current.CancellationToken);
+}

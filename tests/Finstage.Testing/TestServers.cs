@@ -1,0 +1,82 @@
+using System.Net.Http.Headers;
+using System.Text;
+using MySqlConnector;
+
+namespace Finstage.Testing;
+
+/// <summary>
+/// Where the real MariaDB and RabbitMQ started by <c>scripts/servers.sh</c> are, read from the
+/// environment the script prints, with the script's defaults.
+/// </summary>
+public static class TestServers
+{
+    /// <summary>A MariaDB connection string without a database, for a user that may create <c>finstage*</c> databases.</summary>
+    public static string MySqlAdmin =>
+        Environment.GetEnvironmentVariable("FINSTAGE_MYSQL_ADMIN") is { Length: > 0 } value
+            ? value
+            : "Server=127.0.0.1;Port=3306;User ID=finstage;Password=finstage";
+
+    /// <summary>The RabbitMQ broker's AMQP URI, without a virtual host.</summary>
+    public static Uri RabbitMq
+    {
+        get
+        {
+            var configured = Environment.GetEnvironmentVariable("ConnectionStrings__RabbitMq");
+            var uri = new Uri(string.IsNullOrEmpty(configured) ? "amqp://guest:guest@127.0.0.1:5672/" : configured);
+            return new UriBuilder(uri) { Path = "/" }.Uri;
+        }
+    }
+
+    /// <summary>The RabbitMQ management API's base address.</summary>
+    public static Uri RabbitMqManagement =>
+        new(Environment.GetEnvironmentVariable("FINSTAGE_RABBITMQ_MANAGEMENT") is { Length: > 0 } value ? value : "http://127.0.0.1:15672");
+
+    /// <summary>Drops and re-creates a database, returning a connection string to it.</summary>
+    public static async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (!name.StartsWith("finstage", StringComparison.Ordinal) || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')))
+        {
+            throw new ArgumentException("Test databases are named finstage_* in letters, digits and underscores.", nameof(name));
+        }
+        await using var connection = new MySqlConnection(MySqlAdmin);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new MySqlCommand(
+            $"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;", connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return new MySqlConnectionStringBuilder(MySqlAdmin) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>
+    /// Deletes and re-creates a RabbitMQ virtual host, so a test run starts with no queues or
+    /// messages left by an earlier one, and returns the AMQP URI of it.
+    /// </summary>
+    public static async Task<Uri> CreateVirtualHostAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var broker = RabbitMq;
+        var credentials = Uri.UnescapeDataString(broker.UserInfo);
+        using var http = new HttpClient { BaseAddress = RabbitMqManagement, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        var vhost = Uri.EscapeDataString(name);
+        var user = Uri.EscapeDataString(credentials.Split(':')[0]);
+
+        using (var deleted = await http.DeleteAsync(new Uri($"api/vhosts/{vhost}", UriKind.Relative), cancellationToken))
+        {
+            if (!deleted.IsSuccessStatusCode && deleted.StatusCode != System.Net.HttpStatusCode.NotFound)
+            {
+                throw new InvalidOperationException($"RabbitMQ refused to delete virtual host {name}: {(int)deleted.StatusCode}");
+            }
+        }
+        using (var created = await http.PutAsync(new Uri($"api/vhosts/{vhost}", UriKind.Relative), Json("{}"), cancellationToken))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+        using (var permitted = await http.PutAsync(
+            new Uri($"api/permissions/{vhost}/{user}", UriKind.Relative), Json("""{"configure":".*","write":".*","read":".*"}"""), cancellationToken))
+        {
+            permitted.EnsureSuccessStatusCode();
+        }
+        return new UriBuilder(broker) { Path = "/" + vhost }.Uri;
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}
