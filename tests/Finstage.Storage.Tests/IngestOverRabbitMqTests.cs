@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Finstage.Contracts;
 using Finstage.Testing;
 
@@ -12,6 +13,19 @@ public sealed class IngestOverRabbitMqTests(StorageFixture storage) : IAsyncLife
     [Fact(Timeout = 90_000)]
     public async Task StoreNewsCrawled_StoresRows_WhenResultsArePublishedOverRabbitMq()
     {
+        // Counts the messages the service's own batch-size metric reports, so the test ends only
+        // once the redelivered copies too have been consumed (they must not leak into the next test).
+        long consumed = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "finstage.storage.batch.size")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, messages, _, _) => Interlocked.Add(ref consumed, messages));
+        listener.Start();
         var crawls = Enumerable.Range(0, 30)
             .Select(i => Crawls.Crawled($"SYM{i % 10}", "yahoo", Crawls.Article(i), Crawls.Article(i + 100)))
             .ToList();
@@ -28,7 +42,11 @@ public sealed class IngestOverRabbitMqTests(StorageFixture storage) : IAsyncLife
 
         await Eventually.WaitForAsync(() => storage.CountAsync("crawl_runs"), count => count == 30, TimeSpan.FromSeconds(60), "30 crawl runs", TestContext.Current.CancellationToken);
         await Eventually.WaitForAsync(() => storage.CountAsync("article_symbols"), count => count == 60, TimeSpan.FromSeconds(30), "60 links", TestContext.Current.CancellationToken);
+        await Eventually.WaitForAsync(
+            () => Task.FromResult(Interlocked.Read(ref consumed)), count => count >= 40, TimeSpan.FromSeconds(30), "all 40 deliveries consumed",
+            TestContext.Current.CancellationToken);
         (await storage.CountAsync("articles")).ShouldBe(60);
+        (await storage.CountAsync("crawl_runs")).ShouldBe(30);
     }
 
     [Fact(Timeout = 90_000)]

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every Finstage test against real RabbitMQ and MariaDB (started here when they are not
+# running, and stopped again afterwards). Extra arguments go to `dotnet test`, e.g.
+#   ./test.sh --filter "FullyQualifiedName~Storage"
+# The last line is always `tests: N passed, N failed, N skipped`.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MASSTRANSIT_USAGE_TELEMETRY=false
+
+# Leave running what was running before; stop what this run had to start.
+before="$(scripts/servers.sh status)"
+started_servers=false
+case "$before" in
+  *"mariadb: running"*"rabbitmq: running"*) ;;
+  *) started_servers=true ;;
+esac
+if ! server_env="$(scripts/servers.sh start)"; then
+  echo "test.sh: the servers did not start (see above)" >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+eval "$server_env"
+
+results="$root/.local/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+# Each test has its own timeout; the hang timeout and the outer timeout bound the whole run.
+timeout -k 30 4200 dotnet test Finstage.sln \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" \
+  --blame-hang-timeout 10m "$@"
+status=$?
+
+if $started_servers; then
+  scripts/servers.sh stop
+fi
+
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+  count() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(count passed)))
+  failed=$((failed + $(count failed) + $(count error) + $(count timeout) + $(count aborted)))
+  skipped=$((skipped + $(count notExecuted)))
+done
+# A build failure or a crashed run produces no results: that is a failure, not an empty pass.
+if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
+  failed=1
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status
