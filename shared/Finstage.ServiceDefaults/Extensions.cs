@@ -37,7 +37,7 @@ public static class Extensions
         {
             options.IncludeScopes = true;
             options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
         // Puts TraceId and SpanId into every log entry's scope, so logs join their trace.
         builder.Logging.Configure(options => options.ActivityTrackingOptions =
