@@ -5,6 +5,8 @@ using Finstage.Storage.Consumers;
 using Finstage.Storage.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 
 namespace Finstage.Storage;
@@ -39,6 +41,10 @@ public static class Extensions
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton(TimeProvider.System);
         services.AddHostedService<MigrateDatabase>();
+        // MySqlConnector reports every command (EF Core's and the raw upserts alike) and its pool.
+        services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource("MySqlConnector"))
+            .WithMetrics(metrics => metrics.AddMeter("MySqlConnector"));
         services.AddHealthChecks().AddCheck<NewsDatabaseHealthCheck>("news-database", tags: [ServiceDefaults.Extensions.ReadyTag]);
 
         builder.AddFinstageBus(bus =>
