@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Hangfire.Storage;
+using MySqlConnector;
+
+namespace Finstage.Hangfire.MySql;
+
+/// <summary>
+/// A distributed lock held with <c>GET_LOCK()</c> on a connection of its own: the server releases it when the
+/// session ends, so a crashed holder never leaves it taken, and it never expires under a live holder.
+/// </summary>
+internal sealed class MySqlDistributedLock : IDisposable
+{
+    private static readonly TimeSpan PollStep = TimeSpan.FromMilliseconds(50);
+
+    private MySqlConnection? _connection;
+    private readonly string _name;
+
+    private MySqlDistributedLock(MySqlConnection connection, string name)
+    {
+        _connection = connection;
+        _name = name;
+    }
+
+    public static MySqlDistributedLock Acquire(Db db, string resource, TimeSpan timeout)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        if (timeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative.");
+        }
+
+        var connection = db.Open();
+        try
+        {
+            var name = DistributedLockNames.For(connection.Database, db.Tables.Prefix, resource);
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                var remaining = timeout - clock.Elapsed;
+                // GET_LOCK waits whole seconds; below one second we poll without waiting on the server.
+                var serverWait = remaining >= TimeSpan.FromSeconds(1) ? (long)remaining.TotalSeconds : 0;
+                var result = connection.Scalar<long?>("SELECT GET_LOCK(@name, @wait)", null, ("@name", name), ("@wait", serverWait));
+                if (result == 1)
+                {
+                    return new MySqlDistributedLock(connection, name);
+                }
+
+                remaining = timeout - clock.Elapsed;
+                if (remaining <= TimeSpan.Zero)
+                {
+                    throw new DistributedLockTimeoutException(resource);
+                }
+
+                if (serverWait == 0)
+                {
+                    Thread.Sleep(remaining < PollStep ? remaining : PollStep);
+                }
+            }
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        var connection = Interlocked.Exchange(ref _connection, null);
+        if (connection is null)
+        {
+            return;
+        }
+
+        try
+        {
+            connection.Execute("DO RELEASE_LOCK(@name)", null, ("@name", _name));
+        }
+        catch (MySqlException)
+        {
+            // The session is gone, and the server released the lock with it.
+        }
+        finally
+        {
+            connection.Dispose();
+        }
+    }
+}
+
+/// <summary>Maps a Hangfire lock resource to a MySQL lock name: unique per database and prefix, at most 64 characters.</summary>
+internal static class DistributedLockNames
+{
+    // GET_LOCK names are server-wide and limited to 64 characters.
+    private const int MaxLength = 64;
+
+    public static string For(string database, string prefix, string resource)
+    {
+        var full = $"{database}:{prefix}:{resource}";
+        if (full.Length <= MaxLength)
+        {
+            return full;
+        }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(full)));
+        return "hf:" + hash[..(MaxLength - 3)];
+    }
+}

@@ -1,0 +1,136 @@
+using Hangfire.Storage;
+using MySqlConnector;
+
+namespace Finstage.Hangfire.MySql;
+
+/// <summary>
+/// A job taken from a queue. It holds no connection: a timer slides its invisibility while the job runs,
+/// each touch on a short pooled connection, and every change is guarded by the fetch token.
+/// </summary>
+public sealed class MySqlFetchedJob : IFetchedJob
+{
+    private readonly Db _db;
+    private readonly Lock _sync = new();
+    private readonly Timer _heartbeat;
+    private bool _completed;
+    private bool _disposed;
+
+    internal MySqlFetchedJob(Db db, long queueId, string jobId, string queue, string token, TimeSpan invisibilityTimeout)
+    {
+        _db = db;
+        QueueId = queueId;
+        JobId = jobId;
+        Queue = queue;
+        FetchToken = token;
+        // Five touches per timeout: a single slow round trip can never let the job become visible.
+        var period = TimeSpan.FromTicks(Math.Max(invisibilityTimeout.Ticks / 5, TimeSpan.FromMilliseconds(100).Ticks));
+        _heartbeat = new Timer(_ => Touch(), null, period, period);
+    }
+
+    /// <summary>The identifier of the background job.</summary>
+    public string JobId { get; }
+
+    /// <summary>The queue the job was taken from.</summary>
+    public string Queue { get; }
+
+    internal long QueueId { get; }
+
+    internal string FetchToken { get; }
+
+    /// <summary>How many heartbeats refreshed the invisibility; the tests read it.</summary>
+    internal int Heartbeats { get; private set; }
+
+    /// <summary>Deletes the queue entry, if this fetch still owns it.</summary>
+    public void RemoveFromQueue()
+    {
+        lock (_sync)
+        {
+            _db.InTransaction((c, t) => c.Execute(
+                $"DELETE FROM {_db.Tables.JobQueue} WHERE `id` = @id AND `fetch_token` = @token",
+                t, ("@id", QueueId), ("@token", FetchToken)));
+            Complete();
+        }
+    }
+
+    /// <summary>Makes the job visible to workers again, if this fetch still owns it.</summary>
+    public void Requeue()
+    {
+        lock (_sync)
+        {
+            _db.InTransaction((c, t) => c.Execute(
+                $"UPDATE {_db.Tables.JobQueue} SET `fetched_at` = NULL, `fetch_token` = NULL WHERE `id` = @id AND `fetch_token` = @token",
+                t, ("@id", QueueId), ("@token", FetchToken)));
+            Complete();
+        }
+    }
+
+    /// <summary>Stops the heartbeat; a job neither removed nor requeued goes back to its queue at once.</summary>
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _heartbeat.Dispose();
+        if (!_completed)
+        {
+            Requeue();
+        }
+    }
+
+    /// <summary>Marks the entry removed by a committed write transaction, so Dispose leaves it alone.</summary>
+    internal void MarkRemoved()
+    {
+        lock (_sync)
+        {
+            Complete();
+        }
+    }
+
+    /// <summary>Stops the heartbeat without touching the row, as a crashed worker would; for tests.</summary>
+    internal void SimulateCrash()
+    {
+        lock (_sync)
+        {
+            _completed = true;
+            _disposed = true;
+        }
+
+        _heartbeat.Dispose();
+    }
+
+    private void Complete()
+    {
+        _completed = true;
+        _heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
+    }
+
+    private void Touch()
+    {
+        lock (_sync)
+        {
+            if (_completed || _disposed)
+            {
+                return;
+            }
+
+            try
+            {
+                _db.Use(c => c.Execute(
+                    $"UPDATE {_db.Tables.JobQueue} SET `fetched_at` = UTC_TIMESTAMP(6) WHERE `id` = @id AND `fetch_token` = @token",
+                    null, ("@id", QueueId), ("@token", FetchToken)));
+                Heartbeats++;
+            }
+            catch (MySqlException)
+            {
+                // A missed touch is made up by the next one; the timeout allows for four misses in a row.
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using Hangfire;
+using Hangfire.Logging;
+using Hangfire.Server;
+using Hangfire.Storage;
+using MySqlConnector;
+
+namespace Finstage.Hangfire.MySql;
+
+/// <summary>A Hangfire 1.8 job storage on MySQL 8 or MariaDB 10.6+, over MySqlConnector.</summary>
+public sealed class MySqlStorage : JobStorage, IDisposable
+{
+    private readonly bool _ownsDataSource;
+
+    /// <summary>Creates the storage over a connection string; the tables are created or upgraded unless the options say not to.</summary>
+    public MySqlStorage(string connectionString, MySqlStorageOptions? options = null)
+        : this(new MySqlDataSource(connectionString), options, ownsDataSource: true)
+    {
+    }
+
+    /// <summary>
+    /// Creates the storage over a data source that a service collection already holds (for example one registered
+    /// with <c>AddMySqlDataSource</c>), so that the storage and the rest of the service share one pool.
+    /// </summary>
+    public MySqlStorage(MySqlDataSource dataSource, MySqlStorageOptions? options = null)
+        : this(dataSource, options, ownsDataSource: false)
+    {
+    }
+
+    private MySqlStorage(MySqlDataSource dataSource, MySqlStorageOptions? options, bool ownsDataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        Options = options ?? new MySqlStorageOptions();
+        Options.Validate();
+        _ownsDataSource = ownsDataSource;
+        Db = new Db(dataSource, Options.TablesPrefix, Options.DeadlockRetryAttempts);
+        if (Options.PrepareSchemaIfNecessary)
+        {
+            MySqlSchema.Install(Db);
+        }
+    }
+
+    /// <summary>The options the storage was built with.</summary>
+    public MySqlStorageOptions Options { get; }
+
+    internal Db Db { get; }
+
+    /// <inheritdoc />
+    public override bool LinearizableReads => true;
+
+    /// <inheritdoc />
+    public override IMonitoringApi GetMonitoringApi() => new MySqlMonitoringApi(Db, Options.DashboardJobListLimit);
+
+    /// <inheritdoc />
+    public override IStorageConnection GetConnection() => new MySqlStorageConnection(this);
+
+    /// <inheritdoc />
+    public override IEnumerable<IBackgroundProcess> GetStorageWideProcesses() =>
+    [
+        new ExpirationManager(Db, Options.JobExpirationCheckInterval, Options.JobExpirationBatchSize),
+        new CountersAggregator(Db, Options.CountersAggregateInterval, Options.CountersAggregateBatchSize),
+    ];
+
+    /// <inheritdoc />
+    public override bool HasFeature(string featureId)
+    {
+        ArgumentNullException.ThrowIfNull(featureId);
+        return featureId == JobStorageFeatures.ExtendedApi
+            || featureId == JobStorageFeatures.ProcessesInsteadOfComponents
+            || featureId == JobStorageFeatures.JobQueueProperty
+            || featureId == JobStorageFeatures.Connection.GetUtcDateTime
+            || featureId == JobStorageFeatures.Connection.GetSetContains
+            || featureId == JobStorageFeatures.Connection.LimitedGetSetCount
+            || featureId == JobStorageFeatures.Connection.BatchedGetFirstByLowest
+            || featureId == JobStorageFeatures.Transaction.SetJobParameter
+            || featureId == JobStorageFeatures.Transaction.RemoveFromQueue(typeof(MySqlFetchedJob))
+            || featureId == JobStorageFeatures.Monitoring.DeletedStateGraphs
+            || featureId == JobStorageFeatures.Monitoring.AwaitingJobs
+            || base.HasFeature(featureId);
+    }
+
+    /// <inheritdoc />
+    public override void WriteOptionsToLog(ILog logger)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        logger.Info($"Using MySQL job storage: tables prefix '{Options.TablesPrefix}', queue poll interval {Options.QueuePollInterval}, " +
+                    $"invisibility timeout {Options.InvisibilityTimeout} (sliding), expiration check every {Options.JobExpirationCheckInterval}, " +
+                    $"counters aggregated every {Options.CountersAggregateInterval}.");
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"MySQL storage ({Options.TablesPrefix}*)";
+
+    /// <summary>Disposes the data source when the storage created it.</summary>
+    public void Dispose()
+    {
+        if (_ownsDataSource)
+        {
+            Db.DataSource.Dispose();
+        }
+    }
+}

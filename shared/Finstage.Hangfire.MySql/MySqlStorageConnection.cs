@@ -1,0 +1,504 @@
+using System.Globalization;
+using Hangfire.Common;
+using Hangfire.Server;
+using Hangfire.Storage;
+using MySqlConnector;
+
+namespace Finstage.Hangfire.MySql;
+
+/// <summary>
+/// Hangfire's view of the storage for one worker or component. It holds no open connection: each call borrows
+/// one from the pool for as long as the call lasts, so an idle or busy worker never pins a server session.
+/// </summary>
+public sealed class MySqlStorageConnection : JobStorageConnection
+{
+    private readonly MySqlStorage _storage;
+    private readonly Db _db;
+    private readonly Dictionary<string, HeldLock> _locks = new(StringComparer.Ordinal);
+    private readonly Lock _locksSync = new();
+
+    internal MySqlStorageConnection(MySqlStorage storage)
+    {
+        _storage = storage;
+        _db = storage.Db;
+    }
+
+    private Tables T => _db.Tables;
+
+    /// <inheritdoc />
+    public override IWriteOnlyTransaction CreateWriteTransaction() => new MySqlWriteOnlyTransaction(_db);
+
+    /// <inheritdoc />
+    public override IDisposable AcquireDistributedLock(string resource, TimeSpan timeout)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+
+        // Hangfire takes the same lock again from the same connection (filters nest); GET_LOCK on a second
+        // session would wait for ourselves, so nested acquisitions share the first one.
+        lock (_locksSync)
+        {
+            if (_locks.TryGetValue(resource, out var held))
+            {
+                held.Count++;
+                return new LockRelease(this, resource);
+            }
+        }
+
+        var acquired = MySqlDistributedLock.Acquire(_db, resource, timeout);
+        lock (_locksSync)
+        {
+            _locks[resource] = new HeldLock(acquired);
+        }
+
+        return new LockRelease(this, resource);
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        lock (_locksSync)
+        {
+            foreach (var held in _locks.Values)
+            {
+                held.Lock.Dispose();
+            }
+
+            _locks.Clear();
+        }
+
+        base.Dispose();
+    }
+
+    /// <inheritdoc />
+    public override string CreateExpiredJob(Job job, IDictionary<string, string?> parameters, DateTime createdAt, TimeSpan expireIn)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(parameters);
+
+        var invocationData = InvocationData.SerializeJob(job);
+        var payload = invocationData.SerializePayload(excludeArguments: true);
+        var created = createdAt.ToUniversalTime();
+
+        return _db.InTransaction((c, t) =>
+        {
+            long id;
+            using (var insert = c.Command(
+                $"INSERT INTO {T.Job} (`invocation_data`, `arguments`, `created_at`, `expire_at`) VALUES (@data, @args, @created, @expire)",
+                t, ("@data", payload), ("@args", invocationData.Arguments), ("@created", created), ("@expire", created.Add(expireIn))))
+            {
+                insert.ExecuteNonQuery();
+                id = insert.LastInsertedId;
+            }
+
+            // Sorted: every writer touches parameter rows in the same order.
+            foreach (var parameter in parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                c.Execute($"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value)",
+                    t, ("@id", id), ("@name", parameter.Key), ("@value", parameter.Value));
+            }
+
+            return id.ToString(CultureInfo.InvariantCulture);
+        });
+    }
+
+    /// <inheritdoc />
+    public override IFetchedJob FetchNextJob(string[] queues, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        if (queues.Length == 0)
+        {
+            throw new ArgumentException("Queue array must be non-empty.", nameof(queues));
+        }
+
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var fetched = JobQueue.TryFetch(_db, queues, _storage.Options.InvisibilityTimeout);
+            if (fetched is not null)
+            {
+                return fetched;
+            }
+
+            cancellationToken.WaitHandle.WaitOne(_storage.Options.QueuePollInterval);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void SetJobParameter(string id, string name, string? value)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(name);
+        if (!TryParseId(id, out var jobId))
+        {
+            return;
+        }
+
+        _db.InTransaction((c, t) => c.Execute(
+            $"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
+            t, ("@id", jobId), ("@name", name), ("@value", value)));
+    }
+
+    /// <inheritdoc />
+    public override string? GetJobParameter(string id, string name)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(name);
+        if (!TryParseId(id, out var jobId))
+        {
+            return null;
+        }
+
+        return _db.Use(c => c.Scalar<string>(
+            $"SELECT `value` FROM {T.JobParameter} WHERE `job_id` = @id AND `name` = @name",
+            null, ("@id", jobId), ("@name", name)));
+    }
+
+    /// <inheritdoc />
+    public override JobData? GetJobData(string jobId)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        if (!TryParseId(jobId, out var id))
+        {
+            return null;
+        }
+
+        return _db.Use(c =>
+        {
+            var rows = c.Query(
+                $"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {T.Job} WHERE `id` = @id",
+                r => (Data: r.GetString(0), Args: r.NullableString(1), State: r.NullableString(2), Created: r.Utc(3)),
+                null, ("@id", id));
+            if (rows.Count == 0)
+            {
+                return null;
+            }
+
+            var parameters = c.Query(
+                $"SELECT `name`, `value` FROM {T.JobParameter} WHERE `job_id` = @id",
+                r => (Name: r.GetString(0), Value: r.NullableString(1)), null, ("@id", id))
+                .ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
+
+            var row = rows[0];
+            var (job, invocationData, loadException) = JobPayload.Load(row.Data, row.Args);
+            return new JobData
+            {
+                Job = job,
+                InvocationData = invocationData,
+                LoadException = loadException,
+                State = row.State,
+                CreatedAt = row.Created,
+                ParametersSnapshot = parameters,
+            };
+        });
+    }
+
+    /// <inheritdoc />
+    public override StateData? GetStateData(string jobId)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        if (!TryParseId(jobId, out var id))
+        {
+            return null;
+        }
+
+        return _db.Use(c => c.Query(
+            $"SELECT s.`name`, s.`reason`, s.`data` FROM {T.Job} j JOIN {T.State} s ON s.`id` = j.`state_id` WHERE j.`id` = @id",
+            r => new StateData { Name = r.GetString(0), Reason = r.NullableString(1), Data = JobPayload.StateData(r.NullableString(2)) },
+            null, ("@id", id)).FirstOrDefault());
+    }
+
+    /// <inheritdoc />
+    public override void AnnounceServer(string serverId, ServerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(serverId);
+        ArgumentNullException.ThrowIfNull(context);
+
+        var data = SerializationHelper.Serialize(new ServerData
+        {
+            WorkerCount = context.WorkerCount,
+            Queues = context.Queues,
+            StartedAt = DateTime.UtcNow,
+        });
+        _db.InTransaction((c, t) => c.Execute(
+            $"INSERT INTO {T.Server} (`id`, `data`, `last_heartbeat`) VALUES (@id, @data, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE `data` = VALUES(`data`), `last_heartbeat` = VALUES(`last_heartbeat`)",
+            t, ("@id", serverId), ("@data", data)));
+    }
+
+    /// <inheritdoc />
+    public override void RemoveServer(string serverId)
+    {
+        ArgumentNullException.ThrowIfNull(serverId);
+        _db.InTransaction((c, t) => c.Execute($"DELETE FROM {T.Server} WHERE `id` = @id", t, ("@id", serverId)));
+    }
+
+    /// <inheritdoc />
+    public override void Heartbeat(string serverId)
+    {
+        ArgumentNullException.ThrowIfNull(serverId);
+        var found = _db.InTransaction((c, t) => c.Execute(
+            $"UPDATE {T.Server} SET `last_heartbeat` = UTC_TIMESTAMP(6) WHERE `id` = @id", t, ("@id", serverId)));
+        if (found == 0)
+        {
+            // Another server removed us as timed out; Hangfire restarts the server when it sees this.
+            throw new BackgroundServerGoneException();
+        }
+    }
+
+    /// <inheritdoc />
+    public override int RemoveTimedOutServers(TimeSpan timeOut)
+    {
+        if (timeOut.Duration() != timeOut)
+        {
+            throw new ArgumentException("The `timeOut` value must be positive.", nameof(timeOut));
+        }
+
+        return _db.InTransaction((c, t) => c.Execute(
+            $"DELETE FROM {T.Server} WHERE `last_heartbeat` < UTC_TIMESTAMP(6) - INTERVAL @us MICROSECOND",
+            t, ("@us", timeOut.Microseconds())));
+    }
+
+    /// <inheritdoc />
+    public override HashSet<string> GetAllItemsFromSet(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _db.Use(c => c.Query($"SELECT `value` FROM {T.Set} WHERE `key` = @key", r => r.GetString(0), null, ("@key", key)))
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <inheritdoc />
+    public override string? GetFirstByLowestScoreFromSet(string key, double fromScore, double toScore) =>
+        GetFirstByLowestScoreFromSet(key, fromScore, toScore, 1).FirstOrDefault();
+
+    /// <inheritdoc />
+    public override List<string> GetFirstByLowestScoreFromSet(string key, double fromScore, double toScore, int count)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (toScore < fromScore)
+        {
+            throw new ArgumentException("The `toScore` value must be higher or equal to the `fromScore` value.", nameof(toScore));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        return _db.Use(c => c.Query(
+            $"SELECT `value` FROM {T.Set} WHERE `key` = @key AND `score` BETWEEN @from AND @to ORDER BY `score`, `value` LIMIT @count",
+            r => r.GetString(0), null, ("@key", key), ("@from", fromScore), ("@to", toScore), ("@count", count)));
+    }
+
+    /// <inheritdoc />
+    public override long GetSetCount(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _db.Use(c => c.Scalar<long>($"SELECT COUNT(*) FROM {T.Set} WHERE `key` = @key", null, ("@key", key)));
+    }
+
+    /// <inheritdoc />
+    public override long GetSetCount(IEnumerable<string> keys, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        var list = keys.ToList();
+        if (list.Count == 0 || limit == 0)
+        {
+            return 0;
+        }
+
+        var (inSql, parameters) = SqlExtensions.InList("k", list);
+        return _db.Use(c => c.Scalar<long>(
+            $"SELECT COUNT(*) FROM (SELECT 1 FROM {T.Set} WHERE `key` IN ({inSql}) LIMIT @limit) AS x",
+            null, [.. parameters, ("@limit", limit)]));
+    }
+
+    /// <inheritdoc />
+    public override bool GetSetContains(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        return _db.Use(c => c.Scalar<long?>(
+            $"SELECT 1 FROM {T.Set} WHERE `key` = @key AND `value` = @value", null, ("@key", key), ("@value", value))) == 1;
+    }
+
+    /// <inheritdoc />
+    public override List<string> GetRangeFromSet(string key, int startingFrom, int endingAt)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Range($"SELECT `value` FROM {T.Set} WHERE `key` = @key ORDER BY `score`, `value`", key, startingFrom, endingAt);
+    }
+
+    /// <inheritdoc />
+    public override TimeSpan GetSetTtl(string key) => Ttl(T.Set, key);
+
+    /// <inheritdoc />
+    public override void SetRangeInHash(string key, IEnumerable<KeyValuePair<string, string?>> keyValuePairs)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(keyValuePairs);
+        var pairs = keyValuePairs.ToList();
+        _db.InTransaction((c, t) => HashWriter.Upsert(c, t, T, key, pairs));
+    }
+
+    /// <inheritdoc />
+    public override Dictionary<string, string?>? GetAllEntriesFromHash(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var entries = _db.Use(c => c.Query(
+            $"SELECT `field`, `value` FROM {T.Hash} WHERE `key` = @key", r => (Field: r.GetString(0), Value: r.NullableString(1)), null, ("@key", key)));
+        return entries.Count == 0 ? null : entries.ToDictionary(e => e.Field, e => e.Value, StringComparer.Ordinal);
+    }
+
+    /// <inheritdoc />
+    public override string? GetValueFromHash(string key, string name)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(name);
+        return _db.Use(c => c.Scalar<string>(
+            $"SELECT `value` FROM {T.Hash} WHERE `key` = @key AND `field` = @field", null, ("@key", key), ("@field", name)));
+    }
+
+    /// <inheritdoc />
+    public override long GetHashCount(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _db.Use(c => c.Scalar<long>($"SELECT COUNT(*) FROM {T.Hash} WHERE `key` = @key", null, ("@key", key)));
+    }
+
+    /// <inheritdoc />
+    public override TimeSpan GetHashTtl(string key) => Ttl(T.Hash, key);
+
+    /// <inheritdoc />
+    public override long GetListCount(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _db.Use(c => c.Scalar<long>($"SELECT COUNT(*) FROM {T.List} WHERE `key` = @key", null, ("@key", key)));
+    }
+
+    /// <inheritdoc />
+    public override List<string> GetAllItemsFromList(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _db.Use(c => c.Query(
+            $"SELECT `value` FROM {T.List} WHERE `key` = @key ORDER BY `id` DESC", r => r.NullableString(0)!, null, ("@key", key)));
+    }
+
+    /// <inheritdoc />
+    public override List<string> GetRangeFromList(string key, int startingFrom, int endingAt)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Range($"SELECT `value` FROM {T.List} WHERE `key` = @key ORDER BY `id` DESC", key, startingFrom, endingAt);
+    }
+
+    /// <inheritdoc />
+    public override TimeSpan GetListTtl(string key) => Ttl(T.List, key);
+
+    /// <inheritdoc />
+    public override long GetCounter(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _db.Use(c => Counters.Get(c, T, key));
+    }
+
+    /// <inheritdoc />
+    public override DateTime GetUtcDateTime() =>
+        DateTime.SpecifyKind(_db.Use(c => c.Scalar<DateTime>("SELECT UTC_TIMESTAMP(6)")), DateTimeKind.Utc);
+
+    internal void ReleaseLock(string resource)
+    {
+        lock (_locksSync)
+        {
+            if (!_locks.TryGetValue(resource, out var held))
+            {
+                return;
+            }
+
+            if (--held.Count == 0)
+            {
+                _locks.Remove(resource);
+                held.Lock.Dispose();
+            }
+        }
+    }
+
+    private List<string> Range(string orderedSelect, string key, int startingFrom, int endingAt)
+    {
+        if (endingAt < startingFrom || endingAt < 0)
+        {
+            return [];
+        }
+
+        var from = Math.Max(startingFrom, 0);
+        return _db.Use(c => c.Query(
+            $"{orderedSelect} LIMIT @count OFFSET @from", r => r.NullableString(0)!, null,
+            ("@key", key), ("@count", endingAt - from + 1), ("@from", from)));
+    }
+
+    private TimeSpan Ttl(string table, string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var microseconds = _db.Use(c => c.Scalar<long?>(
+            $"SELECT TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), MIN(`expire_at`)) FROM {table} WHERE `key` = @key", null, ("@key", key)));
+        return microseconds is { } us ? TimeSpan.FromTicks(us * 10) : TimeSpan.FromSeconds(-1);
+    }
+
+    internal static bool TryParseId(string id, out long value) =>
+        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    private sealed class HeldLock(MySqlDistributedLock acquired)
+    {
+        public MySqlDistributedLock Lock { get; } = acquired;
+        public int Count { get; set; } = 1;
+    }
+
+    private sealed class LockRelease(MySqlStorageConnection owner, string resource) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                owner.ReleaseLock(resource);
+            }
+        }
+    }
+}
+
+/// <summary>What a server row's data column holds.</summary>
+internal sealed class ServerData
+{
+    public int WorkerCount { get; set; }
+    public string[]? Queues { get; set; }
+    public DateTime? StartedAt { get; set; }
+}
+
+/// <summary>Reading counters: raw rows not yet aggregated plus the aggregated row.</summary>
+internal static class Counters
+{
+    public static long Get(MySqlConnection c, Tables t, string key) =>
+        c.Scalar<long?>(
+            $"SELECT SUM(`v`) FROM (SELECT SUM(`value`) AS `v` FROM {t.Counter} WHERE `key` = @key UNION ALL SELECT `value` FROM {t.AggregatedCounter} WHERE `key` = @key) AS x",
+            null, ("@key", key)) ?? 0;
+}
+
+/// <summary>Upserts hash fields in one statement, fields in a fixed order.</summary>
+internal static class HashWriter
+{
+    public static void Upsert(MySqlConnection c, MySqlTransaction t, Tables tables, string key, IReadOnlyList<KeyValuePair<string, string?>> pairs)
+    {
+        if (pairs.Count == 0)
+        {
+            return;
+        }
+
+        // Sorted so that two writers of one hash lock its rows in the same order.
+        var ordered = pairs.GroupBy(p => p.Key, StringComparer.Ordinal).Select(g => g.Last()).OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+        var values = string.Join(", ", ordered.Select((_, i) => $"(@key, @f{i}, @v{i})"));
+        var parameters = new List<(string, object?)> { ("@key", key) };
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            parameters.Add(($"@f{i}", ordered[i].Key));
+            parameters.Add(($"@v{i}", ordered[i].Value));
+        }
+
+        c.Execute($"INSERT INTO {tables.Hash} (`key`, `field`, `value`) VALUES {values} ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
+            t, [.. parameters]);
+    }
+}

@@ -1,0 +1,67 @@
+namespace Finstage.Hangfire.MySql;
+
+/// <summary>Settings of a <see cref="MySqlStorage"/>: table prefix, polling, invisibility and housekeeping intervals.</summary>
+public sealed class MySqlStorageOptions
+{
+    /// <summary>Prefix of every table name; letters, digits and underscores only.</summary>
+    public string TablesPrefix { get; set; } = "hangfire_";
+
+    /// <summary>How long an idle worker waits between two looks at its queues.</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How long a fetched job stays invisible to other workers without a heartbeat from its holder.
+    /// The holder refreshes it while the job runs, so this only bounds how late a crashed worker's job comes back.
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often expired jobs, sets, hashes, lists and counters are deleted.</summary>
+    public TimeSpan JobExpirationCheckInterval { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How many expired rows one DELETE removes, so housekeeping never holds wide locks.</summary>
+    public int JobExpirationBatchSize { get; set; } = 1000;
+
+    /// <summary>How often raw counter rows are folded into the aggregated counter table.</summary>
+    public TimeSpan CountersAggregateInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many raw counter rows one aggregation transaction folds.</summary>
+    public int CountersAggregateBatchSize { get; set; } = 1000;
+
+    /// <summary>Whether the storage creates and upgrades its tables when it is constructed.</summary>
+    public bool PrepareSchemaIfNecessary { get; set; } = true;
+
+    /// <summary>How many times a transaction that hit a deadlock (1213) or lock wait timeout (1205) is tried in all.</summary>
+    public int DeadlockRetryAttempts { get; set; } = 5;
+
+    /// <summary>How many jobs <c>FetchedJobs</c> and <c>EnqueuedJobs</c> show per queue on the dashboard's queue page.</summary>
+    public int DashboardJobListLimit { get; set; } = 5;
+
+    internal void Validate()
+    {
+        if (string.IsNullOrEmpty(TablesPrefix) || !TablesPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            throw new ArgumentException("TablesPrefix must be letters, digits and underscores.", nameof(TablesPrefix));
+        }
+
+        if (TablesPrefix.Length > 40)
+        {
+            throw new ArgumentException("TablesPrefix must be at most 40 characters.", nameof(TablesPrefix));
+        }
+
+        Positive(QueuePollInterval, nameof(QueuePollInterval));
+        Positive(InvisibilityTimeout, nameof(InvisibilityTimeout));
+        Positive(JobExpirationCheckInterval, nameof(JobExpirationCheckInterval));
+        Positive(CountersAggregateInterval, nameof(CountersAggregateInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(JobExpirationBatchSize, 1, nameof(JobExpirationBatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(CountersAggregateBatchSize, 1, nameof(CountersAggregateBatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(DeadlockRetryAttempts, 1, nameof(DeadlockRetryAttempts));
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, "Must be positive.");
+        }
+    }
+}

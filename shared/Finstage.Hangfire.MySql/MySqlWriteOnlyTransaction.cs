@@ -1,0 +1,291 @@
+using Hangfire.Common;
+using Hangfire.States;
+using Hangfire.Storage;
+using MySqlConnector;
+
+namespace Finstage.Hangfire.MySql;
+
+/// <summary>
+/// Hangfire's write-only transaction: commands are queued and run on commit in one short READ COMMITTED
+/// transaction, in a fixed table-then-key order so that concurrent writers lock rows in the same order.
+/// </summary>
+public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
+{
+    // The order tables are written in; with keys sorted inside each table it is the same for every writer.
+    private enum Target
+    {
+        Job,
+        Queue,
+        Counter,
+        Set,
+        Hash,
+        List,
+    }
+
+    private readonly Db _db;
+    private readonly List<(Target Target, string Key, int Sequence, Action<MySqlConnection, MySqlTransaction> Run)> _commands = [];
+    private readonly List<MySqlFetchedJob> _removedFromQueue = [];
+
+    internal MySqlWriteOnlyTransaction(Db db) => _db = db;
+
+    private Tables T => _db.Tables;
+
+    /// <inheritdoc />
+    public override void Commit()
+    {
+        // A stable sort keeps the caller's order for commands on the same key (insert then trim, add then remove).
+        var ordered = _commands
+            .OrderBy(c => c.Target)
+            .ThenBy(c => c.Key, StringComparer.Ordinal)
+            .ThenBy(c => c.Sequence)
+            .ToList();
+        if (ordered.Count > 0)
+        {
+            _db.InTransaction((connection, transaction) =>
+            {
+                foreach (var command in ordered)
+                {
+                    command.Run(connection, transaction);
+                }
+            });
+        }
+
+        foreach (var fetched in _removedFromQueue)
+        {
+            fetched.MarkRemoved();
+        }
+    }
+
+    /// <inheritdoc />
+    public override void ExpireJob(string jobId, TimeSpan expireIn) =>
+        OnJob(jobId, (c, t, id) => c.Execute(
+            $"UPDATE {T.Job} SET `expire_at` = UTC_TIMESTAMP(6) + INTERVAL @us MICROSECOND WHERE `id` = @id",
+            t, ("@us", expireIn.Microseconds()), ("@id", id)));
+
+    /// <inheritdoc />
+    public override void PersistJob(string jobId) =>
+        OnJob(jobId, (c, t, id) => c.Execute($"UPDATE {T.Job} SET `expire_at` = NULL WHERE `id` = @id", t, ("@id", id)));
+
+    /// <inheritdoc />
+    public override void SetJobState(string jobId, IState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var (name, reason, data) = Describe(state);
+        OnJob(jobId, (c, t, id) =>
+        {
+            c.Execute($"INSERT INTO {T.State} (`job_id`, `name`, `reason`, `created_at`, `data`) VALUES (@id, @name, @reason, UTC_TIMESTAMP(6), @data)",
+                t, ("@id", id), ("@name", name), ("@reason", reason), ("@data", data));
+            c.Execute($"UPDATE {T.Job} SET `state_id` = LAST_INSERT_ID(), `state_name` = @name WHERE `id` = @id",
+                t, ("@name", name), ("@id", id));
+        });
+    }
+
+    /// <inheritdoc />
+    public override void AddJobState(string jobId, IState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var (name, reason, data) = Describe(state);
+        OnJob(jobId, (c, t, id) => c.Execute(
+            $"INSERT INTO {T.State} (`job_id`, `name`, `reason`, `created_at`, `data`) VALUES (@id, @name, @reason, UTC_TIMESTAMP(6), @data)",
+            t, ("@id", id), ("@name", name), ("@reason", reason), ("@data", data)));
+    }
+
+    /// <inheritdoc />
+    public override void SetJobParameter(string jobId, string name, string? value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        OnJob(jobId, (c, t, id) => c.Execute(
+            $"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
+            t, ("@id", id), ("@name", name), ("@value", value)));
+    }
+
+    /// <inheritdoc />
+    public override void AddToQueue(string queue, string jobId)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(jobId);
+        if (!MySqlStorageConnection.TryParseId(jobId, out var id))
+        {
+            throw new ArgumentException($"'{jobId}' is not a job id of this storage.", nameof(jobId));
+        }
+
+        Add(Target.Queue, queue, (c, t) => c.Execute(
+            $"INSERT INTO {T.JobQueue} (`job_id`, `queue`) VALUES (@id, @queue)", t, ("@id", id), ("@queue", queue)));
+    }
+
+    /// <inheritdoc />
+    public override void RemoveFromQueue(IFetchedJob fetchedJob)
+    {
+        if (fetchedJob is not MySqlFetchedJob fetched)
+        {
+            throw new NotSupportedException($"Only {nameof(MySqlFetchedJob)} can be removed in a transaction of this storage.");
+        }
+
+        Add(Target.Queue, fetched.Queue, (c, t) => c.Execute(
+            $"DELETE FROM {T.JobQueue} WHERE `id` = @id AND `fetch_token` = @token", t, ("@id", fetched.QueueId), ("@token", fetched.FetchToken)));
+        _removedFromQueue.Add(fetched);
+    }
+
+    /// <inheritdoc />
+    public override void IncrementCounter(string key) => AddCounter(key, +1, null);
+
+    /// <inheritdoc />
+    public override void IncrementCounter(string key, TimeSpan expireIn) => AddCounter(key, +1, expireIn);
+
+    /// <inheritdoc />
+    public override void DecrementCounter(string key) => AddCounter(key, -1, null);
+
+    /// <inheritdoc />
+    public override void DecrementCounter(string key, TimeSpan expireIn) => AddCounter(key, -1, expireIn);
+
+    /// <inheritdoc />
+    public override void AddToSet(string key, string value) => AddToSet(key, value, 0.0);
+
+    /// <inheritdoc />
+    public override void AddToSet(string key, string value, double score)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        Add(Target.Set, key, (c, t) => c.Execute(
+            $"INSERT INTO {T.Set} (`key`, `value`, `score`) VALUES (@key, @value, @score) ON DUPLICATE KEY UPDATE `score` = VALUES(`score`)",
+            t, ("@key", key), ("@value", value), ("@score", score)));
+    }
+
+    /// <inheritdoc />
+    public override void AddRangeToSet(string key, IList<string> items)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(items);
+        if (items.Count == 0)
+        {
+            return;
+        }
+
+        var ordered = items.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        Add(Target.Set, key, (c, t) =>
+        {
+            var values = string.Join(", ", ordered.Select((_, i) => $"(@key, @v{i}, 0)"));
+            c.Execute($"INSERT INTO {T.Set} (`key`, `value`, `score`) VALUES {values} ON DUPLICATE KEY UPDATE `score` = VALUES(`score`)",
+                t, [("@key", key), .. ordered.Select((v, i) => ($"@v{i}", (object?)v))]);
+        });
+    }
+
+    /// <inheritdoc />
+    public override void RemoveFromSet(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        Add(Target.Set, key, (c, t) => c.Execute(
+            $"DELETE FROM {T.Set} WHERE `key` = @key AND `value` = @value", t, ("@key", key), ("@value", value)));
+    }
+
+    /// <inheritdoc />
+    public override void RemoveSet(string key) => OnKey(Target.Set, T.Set, key, "DELETE FROM {0} WHERE `key` = @key");
+
+    /// <inheritdoc />
+    public override void ExpireSet(string key, TimeSpan expireIn) => Expire(Target.Set, T.Set, key, expireIn);
+
+    /// <inheritdoc />
+    public override void PersistSet(string key) => OnKey(Target.Set, T.Set, key, "UPDATE {0} SET `expire_at` = NULL WHERE `key` = @key");
+
+    /// <inheritdoc />
+    public override void InsertToList(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Add(Target.List, key, (c, t) => c.Execute(
+            $"INSERT INTO {T.List} (`key`, `value`) VALUES (@key, @value)", t, ("@key", key), ("@value", value)));
+    }
+
+    /// <inheritdoc />
+    public override void RemoveFromList(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Add(Target.List, key, (c, t) => c.Execute(
+            $"DELETE FROM {T.List} WHERE `key` = @key AND `value` = @value", t, ("@key", key), ("@value", value)));
+    }
+
+    /// <inheritdoc />
+    public override void TrimList(string key, int keepStartingFrom, int keepEndingAt)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Add(Target.List, key, (c, t) =>
+        {
+            // Lists read newest first; keep positions [from, to] of that order and delete the rest.
+            var ids = c.Query($"SELECT `id` FROM {T.List} WHERE `key` = @key ORDER BY `id` DESC FOR UPDATE", r => r.GetInt64(0), t, ("@key", key));
+            var doomed = ids.Where((_, index) => index < keepStartingFrom || index > keepEndingAt).ToList();
+            foreach (var chunk in doomed.Chunk(500))
+            {
+                var (inSql, parameters) = SqlExtensions.InList("i", chunk.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList());
+                c.Execute($"DELETE FROM {T.List} WHERE `id` IN ({inSql})", t, parameters);
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public override void ExpireList(string key, TimeSpan expireIn) => Expire(Target.List, T.List, key, expireIn);
+
+    /// <inheritdoc />
+    public override void PersistList(string key) => OnKey(Target.List, T.List, key, "UPDATE {0} SET `expire_at` = NULL WHERE `key` = @key");
+
+    /// <inheritdoc />
+    public override void SetRangeInHash(string key, IEnumerable<KeyValuePair<string, string?>> keyValuePairs)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(keyValuePairs);
+        var pairs = keyValuePairs.ToList();
+        Add(Target.Hash, key, (c, t) => HashWriter.Upsert(c, t, T, key, pairs));
+    }
+
+    /// <inheritdoc />
+    public override void RemoveHash(string key) => OnKey(Target.Hash, T.Hash, key, "DELETE FROM {0} WHERE `key` = @key");
+
+    /// <inheritdoc />
+    public override void ExpireHash(string key, TimeSpan expireIn) => Expire(Target.Hash, T.Hash, key, expireIn);
+
+    /// <inheritdoc />
+    public override void PersistHash(string key) => OnKey(Target.Hash, T.Hash, key, "UPDATE {0} SET `expire_at` = NULL WHERE `key` = @key");
+
+    private void AddCounter(string key, int delta, TimeSpan? expireIn)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        // Raw counter rows are inserts only: concurrent increments of one key never wait for each other.
+        Add(Target.Counter, key, (c, t) => c.Execute(
+            expireIn is null
+                ? $"INSERT INTO {T.Counter} (`key`, `value`) VALUES (@key, @value)"
+                : $"INSERT INTO {T.Counter} (`key`, `value`, `expire_at`) VALUES (@key, @value, UTC_TIMESTAMP(6) + INTERVAL @us MICROSECOND)",
+            t, ("@key", key), ("@value", delta), ("@us", expireIn?.Microseconds())));
+    }
+
+    private void Expire(Target target, string table, string key, TimeSpan expireIn)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Add(target, key, (c, t) => c.Execute(
+            $"UPDATE {table} SET `expire_at` = UTC_TIMESTAMP(6) + INTERVAL @us MICROSECOND WHERE `key` = @key",
+            t, ("@us", expireIn.Microseconds()), ("@key", key)));
+    }
+
+    private void OnKey(Target target, string table, string key, string sqlFormat)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var sql = string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, table);
+        Add(target, key, (c, t) => c.Execute(sql, t, ("@key", key)));
+    }
+
+    private void OnJob(string jobId, Action<MySqlConnection, MySqlTransaction, long> run)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        if (!MySqlStorageConnection.TryParseId(jobId, out var id))
+        {
+            // An id this storage never issued names no row; like an unknown numeric id, it changes nothing.
+            return;
+        }
+
+        Add(Target.Job, id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture), (c, t) => run(c, t, id));
+    }
+
+    private void Add(Target target, string key, Action<MySqlConnection, MySqlTransaction> run) =>
+        _commands.Add((target, key, _commands.Count, run));
+
+    private static (string Name, string? Reason, string Data) Describe(IState state) =>
+        (state.Name, state.Reason is { Length: > 100 } r ? r[..100] : state.Reason, SerializationHelper.Serialize(state.SerializeData()));
+}
