@@ -61,8 +61,7 @@ public static class Extensions
 
     public static WebApplication MapStorage(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseProblemResponses();
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapGet("/", () => Results.Redirect("/scalar/v1")).ExcludeFromDescription();

@@ -1,0 +1,106 @@
+using System.ComponentModel.DataAnnotations;
+using Finstage.Hangfire.MySql;
+using Finstage.Scheduler.Apis;
+using Finstage.Scheduler.Infrastructure;
+using Finstage.Scheduler.Jobs;
+using Finstage.ServiceDefaults;
+using Hangfire;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace Finstage.Scheduler;
+
+/// <summary>The scheduler's wiring: Hangfire on MySQL, the recurring fan-outs, the dashboard and API.</summary>
+public static class Extensions
+{
+    public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Infrastructure.DashboardOptions>().BindConfiguration(Infrastructure.DashboardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HangfireConnection>()
+            .Configure<IConfiguration>((connection, configuration) => connection.ConnectionString = configuration.GetConnectionString("Hangfire"))
+            .Validate(connection => !string.IsNullOrWhiteSpace(connection.ConnectionString), "ConnectionStrings:Hangfire must name the scheduler's database.")
+            .ValidateOnStart();
+
+        services.AddHangfire((provider, hangfire) =>
+        {
+            var storageOptions = new MySqlStorageOptions();
+            builder.Configuration.GetSection("Hangfire").Bind(storageOptions);
+            // Hangfire's filters are process-wide: a second host in one process (as in tests) must not add a second tracer.
+            if (!GlobalJobFilters.Filters.Any(filter => filter.Instance is JobTracingFilter))
+            {
+                hangfire.UseFilter(new JobTracingFilter());
+            }
+            hangfire
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UseMySqlStorage(provider.GetRequiredService<IOptions<HangfireConnection>>().Value.ConnectionString!, storageOptions);
+        });
+        services.AddHangfireServer((provider, server) =>
+        {
+            var jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;
+            server.WorkerCount = jobs.WorkerCount;
+            // Recurring jobs and retries start within a second of their time, not Hangfire's default 15 s.
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
+        services.AddSingleton<CrawlFanOut>();
+        services.AddSingleton<SchedulerMetrics>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddHostedService<RegisterRecurringJobs>();
+        services.AddHealthChecks().AddCheck<JobStorageHealthCheck>("hangfire-storage", tags: [ServiceDefaults.Extensions.ReadyTag]);
+
+        builder.AddFinstageBus(_ => { });
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        return builder;
+    }
+
+    public static WebApplication MapScheduler(this WebApplication app)
+    {
+        app.UseProblemResponses();
+        var dashboard = app.Services.GetRequiredService<IOptions<Infrastructure.DashboardOptions>>().Value;
+        app.MapHangfireDashboard("/hangfire", new global::Hangfire.DashboardOptions
+        {
+            DashboardTitle = "Finstage scheduler",
+            Authorization = [new DashboardAccessFilter(dashboard)],
+            IsReadOnlyFunc = _ => dashboard.ReadOnly,
+            AppPath = "/scalar/v1",
+        });
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+        app.MapGet("/", () => Results.Redirect("/hangfire")).ExcludeFromDescription();
+        app.MapCrawlsApi();
+        return app;
+    }
+}
+
+/// <summary>How the scheduler's Hangfire server runs jobs.</summary>
+public sealed class JobsOptions
+{
+    public const string SectionName = "Jobs";
+
+    /// <summary>Jobs run at once; a fan-out is short, so a few suffice.</summary>
+    [Range(1, 100)]
+    public int WorkerCount { get; set; } = 4;
+}
+
+/// <summary>The connection string of Hangfire's MySQL database.</summary>
+public sealed class HangfireConnection
+{
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>Ready when Hangfire's storage answers.</summary>
+internal sealed class JobStorageHealthCheck(JobStorage storage) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        using var connection = storage.GetConnection();
+        var now = connection is global::Hangfire.Storage.JobStorageConnection extended ? extended.GetUtcDateTime() : DateTime.UtcNow;
+        return Task.FromResult(HealthCheckResult.Healthy($"Job storage time {now:O}"));
+    }
+}

@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text;
+using Finstage.Contracts;
+using Finstage.ServiceDefaults;
+using Hangfire;
+using Hangfire.Server;
+using Hangfire.Storage;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Finstage.Scheduler.Jobs;
+
+/// <summary>
+/// The fan-out job: one <see cref="CrawlRequested"/> per symbol, all with one cycle id. Safe to
+/// repeat: a retry of the same job run publishes the same crawl ids, which storage records once.
+/// </summary>
+public sealed class CrawlFanOut(
+    IBus bus,
+    IOptions<BusOptions> busOptions,
+    IOptionsMonitor<ScheduleOptions> schedule,
+    JobStorage storage,
+    SchedulerMetrics metrics,
+    TimeProvider clock,
+    ILogger<CrawlFanOut> logger)
+{
+    /// <summary>Runs a configured group; the recurring job of each group calls this.</summary>
+    [AutomaticRetry(Attempts = 3, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [JobDisplayName("Crawl group {0}")]
+    public async Task<int> RunGroupAsync(string group, PerformContext? context, CancellationToken cancellationToken)
+    {
+        if (!schedule.CurrentValue.Groups.TryGetValue(group, out var symbols))
+        {
+            logger.LogWarning("Group {Group} is no longer configured; nothing to crawl", group);
+            return 0;
+        }
+        // The job id names the run, so every retry of it is the same cycle.
+        var cycleId = DeterministicGuid("cycle:" + (context?.BackgroundJob.Id ?? Guid.NewGuid().ToString()));
+        return await FanOutAsync("group:" + group, symbols.Source, symbols.Symbols, cycleId, cancellationToken);
+    }
+
+    /// <summary>Runs a crawl asked for by hand (POST /api/crawls), under the cycle id already handed out.</summary>
+    [AutomaticRetry(Attempts = 3, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [JobDisplayName("Crawl {0} by request")]
+    public Task<int> RunRequestAsync(string source, string[] symbols, Guid cycleId, CancellationToken cancellationToken) =>
+        FanOutAsync("request:" + cycleId, source, symbols, cycleId, cancellationToken);
+
+    private async Task<int> FanOutAsync(
+        string lockName, string source, IReadOnlyList<string> symbols, Guid cycleId, CancellationToken cancellationToken)
+    {
+        // A run never overlaps itself: if the previous one still holds the lock, this one steps aside.
+        using var connection = storage.GetConnection();
+        IDisposable lease;
+        try
+        {
+            lease = connection.AcquireDistributedLock("finstage:fan-out:" + lockName, TimeSpan.Zero);
+        }
+        catch (DistributedLockTimeoutException)
+        {
+            logger.LogWarning("Fan-out {Run} is still running; this run is skipped", lockName);
+            return 0;
+        }
+        using (lease)
+        {
+            var now = clock.GetUtcNow();
+            var notAfter = now + schedule.CurrentValue.RequestTimeToLive;
+            var requests = symbols.Distinct(StringComparer.Ordinal)
+                .Select(symbol => new CrawlRequested(
+                    DeterministicGuid($"crawl:{cycleId:N}:{source}:{symbol}"), cycleId, source, symbol, now, notAfter))
+                .ToList();
+            using var deadline = busOptions.PublishDeadline(cancellationToken);
+            await bus.PublishBatch(requests, deadline.Token);
+            metrics.RecordFanOut(source, requests.Count);
+            logger.LogInformation("Cycle {CycleId}: requested {Count} {Source} crawls", cycleId, requests.Count, source);
+            return requests.Count;
+        }
+    }
+
+    // Name-based ids: the same name always gives the same id (RFC 4122 version 5 layout over SHA-1).
+    internal static Guid DeterministicGuid(string name)
+    {
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+#pragma warning disable CA5350 // SHA-1 here only spreads names over ids, as UUID version 5 specifies; it guards nothing.
+        SHA1.HashData(Encoding.UTF8.GetBytes(name), hash);
+#pragma warning restore CA5350
+        var bytes = hash[..16].ToArray();
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x50);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+}

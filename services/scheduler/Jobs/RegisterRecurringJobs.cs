@@ -1,0 +1,41 @@
+using Hangfire;
+using Hangfire.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Finstage.Scheduler.Jobs;
+
+/// <summary>
+/// Registers one recurring job per configured group at start-up, and removes the jobs of
+/// groups no longer configured, so the dashboard always shows the configuration's watchlist.
+/// </summary>
+internal sealed class RegisterRecurringJobs(
+    IRecurringJobManager recurringJobs, JobStorage storage, IOptions<ScheduleOptions> schedule, ILogger<RegisterRecurringJobs> logger)
+    : IHostedService
+{
+    public const string JobIdPrefix = "crawl-";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var wanted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, group) in schedule.Value.Groups)
+        {
+            var id = JobIdPrefix + name.ToLowerInvariant();
+            wanted.Add(id);
+            recurringJobs.AddOrUpdate<CrawlFanOut>(
+                id, job => job.RunGroupAsync(name, null, CancellationToken.None), group.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+            logger.LogInformation("Recurring job {JobId}: {Count} {Source} symbols on '{Cron}'", id, group.Symbols.Count, group.Source, group.Cron);
+        }
+        using var connection = storage.GetConnection();
+        foreach (var job in connection.GetRecurringJobs())
+        {
+            if (job.Id.StartsWith(JobIdPrefix, StringComparison.Ordinal) && !wanted.Contains(job.Id))
+            {
+                recurringJobs.RemoveIfExists(job.Id);
+                logger.LogInformation("Removed recurring job {JobId}: its group is no longer configured", job.Id);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

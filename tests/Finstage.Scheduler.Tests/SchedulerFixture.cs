@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+using Finstage.Contracts;
+using Finstage.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.DependencyInjection;
+using MySqlConnector;
+
+[assembly: AssemblyFixture(typeof(Finstage.Scheduler.Tests.SchedulerFixture))]
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Finstage.Scheduler.Tests;
+
+/// <summary>
+/// The scheduler running in-process on the real MariaDB (Hangfire's tables in a database of its
+/// own) and the real RabbitMQ (a virtual host of its own), with a probe that receives every
+/// crawl request it publishes.
+/// </summary>
+public sealed class SchedulerFixture : IAsyncLifetime
+{
+    public const string TestGroupSymbols = "AAPL,MSFT,NVDA";
+
+    // Samples every activity, so traces are recorded as they would be with an exporter attached.
+    private readonly ActivityListener _listener = new()
+    {
+        ShouldListenTo = _ => true,
+        Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+    };
+
+    private readonly List<WebApplicationFactory<Program>> _created = [];
+    private WebApplicationFactory<Program>? _factory;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public Uri Broker { get; private set; } = null!;
+
+    public MessageProbe<CrawlRequested> Requests { get; private set; } = null!;
+
+    public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        ActivitySource.AddActivityListener(_listener);
+        ConnectionString = await TestServers.CreateDatabaseAsync("finstage_scheduler_tests");
+        Broker = await TestServers.CreateVirtualHostAsync("finstage-scheduler-tests");
+        Requests = await MessageProbe<CrawlRequested>.StartAsync(Broker, "scheduler-tests-crawl-requested");
+        _factory = Create();
+        _ = _factory.Services;
+    }
+
+    /// <summary>
+    /// A scheduler on the test database and broker, with small yearly groups and optional extra
+    /// settings. It lives until the end of the run: Hangfire keeps process-wide state (its log
+    /// provider, current storage) that points at the newest host, so no host may be disposed early.
+    /// </summary>
+    public WebApplicationFactory<Program> Create(IDictionary<string, string?>? more = null, IPAddress? remoteAddress = null)
+    {
+        var factory = Build(more, remoteAddress);
+        _created.Add(factory);
+        return factory;
+    }
+
+    private WebApplicationFactory<Program> Build(IDictionary<string, string?>? more, IPAddress? remoteAddress) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseSetting("ConnectionStrings:Hangfire", ConnectionString);
+            web.UseSetting("ConnectionStrings:RabbitMq", Broker.ToString());
+            web.UseSetting("Hangfire:QueuePollInterval", "00:00:00.050");
+            // Only the test's own groups, whose cron never fires during a test: configuration
+            // merges lists by index, so the default watchlist of appsettings.json is left out.
+            web.ConfigureAppConfiguration((_, configuration) =>
+            {
+                foreach (var source in configuration.Sources.OfType<JsonConfigurationSource>().Where(json => json.Path?.StartsWith("appsettings", StringComparison.Ordinal) == true).ToList())
+                {
+                    configuration.Sources.Remove(source);
+                }
+            });
+            web.UseSetting("Schedule:Groups:yahoo:Source", "yahoo");
+            web.UseSetting("Schedule:Groups:yahoo:Cron", "0 0 1 1 *");
+            var symbols = TestGroupSymbols.Split(',');
+            for (var i = 0; i < symbols.Length; i++)
+            {
+                web.UseSetting($"Schedule:Groups:yahoo:Symbols:{i}", symbols[i]);
+            }
+            web.UseSetting("Schedule:Groups:investing:Source", "investing");
+            web.UseSetting("Schedule:Groups:investing:Cron", "0 0 1 1 *");
+            web.UseSetting("Schedule:Groups:investing:Symbols:0", "ECONOMY");
+            foreach (var (key, value) in more ?? new Dictionary<string, string?>())
+            {
+                web.UseSetting(key, value);
+            }
+            if (remoteAddress is not null)
+            {
+                web.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new RemoteAddressFilter(remoteAddress)));
+            }
+        });
+
+    public async Task<long> CountAsync(string sql)
+    {
+        await using var connection = new MySqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var factory in _created)
+        {
+            await factory.DisposeAsync();
+        }
+        await Requests.DisposeAsync();
+        _listener.Dispose();
+    }
+
+    /// <summary>Makes every request look as if it came from another host (the test server has no network).</summary>
+    private sealed class RemoteAddressFilter(IPAddress address) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress = address;
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
+    }
+}
