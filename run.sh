@@ -44,10 +44,12 @@ start_service() {
 }
 
 start_service storage services/storage/Finstage.Storage.csproj http://127.0.0.1:5082/health/ready
+start_service scheduler services/scheduler/Finstage.Scheduler.csproj http://127.0.0.1:5080/health/ready
 
 cat <<INFO
 
 Finstage is running.
+  Hangfire dashboard             http://127.0.0.1:5080/hangfire   (POST /api/crawls, GET /api/watchlist)
   News API and its Scalar page   http://127.0.0.1:5082   (e.g. /api/news, /api/symbols, /api/crawls)
   RabbitMQ management UI         $FINSTAGE_RABBITMQ_MANAGEMENT   (guest / guest)
   Logs                           $logs
