@@ -111,49 +111,19 @@ public sealed class FeedParser(FeedParserOptions? options = null)
     /// <summary>Turns entries into publishable articles: an http(s) link and a title, one per canonical URL.</summary>
     internal static ParsedFeed Build(FeedFormat format, string? title, string? link, List<FeedEntry> entries, List<string> warnings)
     {
+        // Entries without a link or a title stay in Entries (the caller can count them) but are not articles.
         var items = new List<NewsArticle>(entries.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var untitled = 0;
-        var unlinked = 0;
-        var duplicates = 0;
         foreach (var entry in entries)
         {
-            if (entry.Url is null)
-            {
-                unlinked++;
-                continue;
-            }
-
             var itemTitle = entry.Title ?? Shorten(entry.Summary);
-            if (itemTitle is null)
+            if (entry.Url is null || itemTitle is null || !seen.Add(entry.Url))
             {
-                untitled++;
-                continue;
-            }
-
-            if (!seen.Add(entry.Url))
-            {
-                duplicates++;
                 continue;
             }
 
             items.Add(new NewsArticle(entry.Url, itemTitle, entry.Summary, entry.PublishedAt, entry.Author,
                 entry.Publisher, entry.ImageUrl, entry.ExternalId));
-        }
-
-        if (unlinked > 0)
-        {
-            warnings.Add($"{unlinked} entries without an http(s) link skipped");
-        }
-
-        if (untitled > 0)
-        {
-            warnings.Add($"{untitled} entries without a title or summary skipped");
-        }
-
-        if (duplicates > 0)
-        {
-            warnings.Add($"{duplicates} entries repeating an earlier link collapsed");
         }
 
         return new ParsedFeed(format, title, link, entries, items, warnings);
