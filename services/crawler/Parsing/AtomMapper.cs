@@ -40,7 +40,8 @@ internal static class AtomMapper
         var contentIsText = content?.Attribute("src") is null;
 
         var summary = Fields.AtomText(Fields.First(entry, "summary", atom))
-            ?? (contentIsText ? Fields.AtomText(content) : null);
+            ?? (contentIsText ? Fields.AtomText(content) : null)
+            ?? Fields.MediaDescription(entry);
 
         // Atom 1.0 "published", Atom 0.3 "issued"/"created"; the last-modified forms only when nothing else is given.
         var published = Fields.Date(Fields.First(entry, "published", atom))
@@ -68,7 +69,7 @@ internal static class AtomMapper
         {
             var rel = link.Attribute("rel")?.Trim() ?? "alternate";
             if (rel is "alternate" or "http://www.iana.org/assignments/relation/alternate"
-                && Fields.Link(link.Attribute("href"), link, fallbackBase) is { } url)
+                && Fields.Link(link.Attribute("href") ?? link.OwnText, link, fallbackBase) is { } url)
             {
                 return url;
             }

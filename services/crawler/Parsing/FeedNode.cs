@@ -52,6 +52,9 @@ internal sealed class FeedNode
         return null;
     }
 
+    public bool DeclaresNamespace(string ns) =>
+        _attributes.Exists(a => a.Namespace == "http://www.w3.org/2000/xmlns/" && a.Value == ns);
+
     /// <summary>The first attribute with this local name in any namespace (feeds are careless with prefixes).</summary>
     public string? AnyAttribute(string localName)
     {

@@ -64,7 +64,7 @@ public sealed class FeedParser(FeedParserOptions? options = null)
             return feed;
         }
 
-        if (error is not null && feed.Feed.Entries.Count == 0 && feed.Feed.Title is null)
+        if (error is not null && feed.Feed.Entries.Count == 0 && feed.Feed.Title is null && feed.Feed.Link is null)
         {
             return FeedParseResult.ParseError($"not well-formed XML and nothing recoverable: {OneLine(error.Message)}");
         }
@@ -79,8 +79,10 @@ public sealed class FeedParser(FeedParserOptions? options = null)
             case "rss" or "channel":
                 return FeedParseResult.Success(RssMapper.Map(root, RssVersion(root.Attribute("version")), warnings, documentUri));
             case "RDF":
-                var rdfFormat = root.Elements.Any(e => e.Namespace == Namespaces.Rss090) ? FeedFormat.Rss090 : FeedFormat.Rss10;
-                var hasContent = root.Elements.Any(e => e.LocalName is "channel" or "item");
+                var declares090 = root.DeclaresNamespace(Namespaces.Rss090);
+                var rdfFormat = declares090 || root.Elements.Any(e => e.Namespace == Namespaces.Rss090) ? FeedFormat.Rss090 : FeedFormat.Rss10;
+                var hasContent = root.Elements.Any(e => e.LocalName is "channel" or "item")
+                    || declares090 || root.DeclaresNamespace(Namespaces.Rss10);
                 return hasContent
                     ? FeedParseResult.Success(RssMapper.Map(root, rdfFormat, warnings, documentUri))
                     : FeedParseResult.NotAFeed("an RDF document with no channel or items");

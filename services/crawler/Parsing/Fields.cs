@@ -27,6 +27,10 @@ internal static partial class Fields
         return text.Length == 0 ? null : text;
     }
 
+    public static string? MediaDescription(FeedNode entry) =>
+        HtmlValue(First(entry, "description", Namespaces.IsMedia))
+        ?? HtmlValue(First(First(entry, "group", Namespaces.IsMedia), "description", Namespaces.IsMedia));
+
     /// <summary>Text taken literally (identifiers, dates, names): only whitespace is normalised.</summary>
     public static string? PlainValue(FeedNode? node)
     {
@@ -114,9 +118,8 @@ internal static partial class Fields
                 return null;
             }
 
-            text = html || type.Length == 0 || type.Contains("html", StringComparison.Ordinal)
-                ? HtmlText.ToPlainText(decoded)
-                : HtmlText.NormalizeWhitespace(decoded);
+            // Whatever a binary payload declares, the text is shown to people: reduce any markup in it.
+            text = HtmlText.ToPlainText(decoded);
         }
         else if (node.HasElements)
         {

@@ -8,6 +8,11 @@ namespace Finstage.Crawler.Parsing;
 /// so all it must do is drop tags, scripts, styles and comments and decode entities.</remarks>
 public static class HtmlText
 {
+    private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, true);
+    private static readonly Encoding Latin1Strict = Encoding.GetEncoding("iso-8859-1", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+    private static readonly Encoding Windows1252 = CodePages(1252, DecoderFallback.ReplacementFallback);
+    private static readonly Encoding Windows1252Strict = CodePages(1252, DecoderFallback.ExceptionFallback);
+
     private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
     {
         "script", "style", "noscript", "template",
@@ -50,6 +55,7 @@ public static class HtmlText
     /// control characters are removed.</summary>
     public static string NormalizeWhitespace(string text)
     {
+        text = RepairMisdecoding(text);
         var sb = new StringBuilder(text.Length);
         var pendingSpace = false;
         foreach (var c in text)
@@ -57,6 +63,21 @@ public static class HtmlText
             if (char.IsWhiteSpace(c))
             {
                 pendingSpace = sb.Length > 0;
+            }
+            else if (c is >= '\u0080' and <= '\u009F')
+            {
+                // C1 controls in feeds are windows-1252 punctuation (’ “ ” – …) that went through Latin-1.
+                var mapped = Windows1252.GetString([(byte)c]);
+                if (mapped.Length == 1 && !char.IsControl(mapped[0]))
+                {
+                    if (pendingSpace)
+                    {
+                        sb.Append(' ');
+                        pendingSpace = false;
+                    }
+
+                    sb.Append(mapped);
+                }
             }
             else if (!char.IsControl(c))
             {
@@ -73,9 +94,46 @@ public static class HtmlText
         return sb.ToString();
     }
 
+    /// <summary>Undoes UTF-8 that was read as Latin-1 or windows-1252 somewhere upstream ("â€™" for "’").</summary>
+    /// <remarks>Only when the whole text re-encodes to valid UTF-8 with at least one multi-byte sequence, which
+    /// ordinary Latin-1 text ("café", "Señor") never does.</remarks>
+    internal static string RepairMisdecoding(string text)
+    {
+        if (!text.Any(c => c is >= '\u00C2' and <= '\u00F4'))
+        {
+            return text;
+        }
+
+        foreach (var encoding in (Encoding[])[Latin1Strict, Windows1252Strict])
+        {
+            try
+            {
+                var repaired = StrictUtf8.GetString(encoding.GetBytes(text));
+                if (repaired.Length < text.Length)
+                {
+                    return repaired;
+                }
+            }
+            catch (EncoderFallbackException)
+            {
+            }
+            catch (DecoderFallbackException)
+            {
+            }
+        }
+
+        return text;
+    }
+
     internal static bool IsDroppedElement(string name) => Dropped.Contains(name);
 
     internal static bool IsBlockElement(string name) => Block.Contains(name);
+
+    private static Encoding CodePages(int codePage, DecoderFallback decoderFallback)
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        return Encoding.GetEncoding(codePage, EncoderFallback.ExceptionFallback, decoderFallback);
+    }
 
     // Returns the index after the markup at 'lt'; a '<' that starts no markup is kept as text.
     private static int SkipMarkup(string html, int lt, StringBuilder sb)
@@ -150,7 +208,7 @@ public static class HtmlText
                     quote = '\0';
                 }
             }
-            else if (c is '"' or '\'')
+            else if (c is '"' or '\'' && html.AsSpan(from, i - from).TrimEnd().EndsWith("="))
             {
                 quote = c;
             }

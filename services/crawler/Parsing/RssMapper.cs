@@ -89,8 +89,7 @@ internal static class RssMapper
         var summary = Fields.HtmlValue(Fields.First(item, "description", Core))
             ?? Fields.HtmlValue(Fields.First(item, "description", Dc))
             ?? Fields.HtmlValue(Fields.First(item, "encoded", Fields.Exactly(Namespaces.Content)))
-            ?? Fields.HtmlValue(Fields.First(item, "description", Media))
-            ?? Fields.HtmlValue(Fields.First(Fields.First(item, "group", Media), "description", Media));
+            ?? Fields.MediaDescription(item);
 
         var published = Fields.Date(Fields.First(item, "pubDate", Core))
             ?? Fields.Date(Fields.First(item, "date", Dc))

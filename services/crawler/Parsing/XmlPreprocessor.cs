@@ -272,7 +272,8 @@ internal sealed partial class XmlPreprocessor
         var ok = long.TryParse(digits, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out var code);
         if (ok && IsXmlChar(code))
         {
-            sb.Append(text, i, k + 1 - i);
+            // XML allows only a lower-case x; HTML (and careless feeds) also write &#X41;.
+            sb.Append(hex ? "&#x" : "&#").Append(digits).Append(';');
         }
         else
         {

@@ -9,7 +9,8 @@ internal sealed record FeedView(
     string? Title,
     string? Link,
     IReadOnlyList<EntryView> Entries,
-    Exception? Exception = null)
+    Exception? Exception = null,
+    bool TextIsPlain = false)
 {
     public static FeedView Threw(Exception ex) => new(true, null, null, null, [], ex);
 }

@@ -42,6 +42,9 @@ internal sealed class ParserComparison
 
         public List<string> FailedClauses { get; } = [];
 
+        /// <summary>Per corpus folder (encoding, entities, illformed, wellformed): clauses passed and applicable.</summary>
+        public SortedDictionary<string, (int Passed, int Applicable)> ByFolder { get; } = new(StringComparer.Ordinal);
+
         public List<string> FailedDates { get; } = [];
 
         public double PassRate => ClausesApplicable == 0 ? 0 : (double)ClausesPassed / ClausesApplicable;
@@ -118,6 +121,9 @@ internal sealed class ParserComparison
                 }
 
                 row.ClausesApplicable++;
+                var folder = test.RelativePath.Split('/')[0];
+                var (passed, applicable) = row.ByFolder.GetValueOrDefault(folder);
+                row.ByFolder[folder] = (passed + (outcome == ClauseOutcome.Passed ? 1 : 0), applicable + 1);
                 if (outcome == ClauseOutcome.Passed)
                 {
                     row.ClausesPassed++;
@@ -147,6 +153,10 @@ internal sealed class ParserComparison
         Line("feedparser corpus items found", r => r.CorpusItems.ToString(CultureInfo.InvariantCulture));
         Line("Exceptions thrown (all documents)", r => r.Exceptions.ToString(CultureInfo.InvariantCulture));
         Line("feedparser Expect clauses passed (applicable)", r => $"{r.ClausesPassed} / {r.ClausesApplicable} ({r.PassRate:P1})");
+        foreach (var folder in rows[0].ByFolder.Keys)
+        {
+            Line($"… of which in {folder}/", r => r.ByFolder.GetValueOrDefault(folder) is var f ? $"{f.Passed} / {f.Applicable}" : "");
+        }
         return sb.ToString();
     }
 

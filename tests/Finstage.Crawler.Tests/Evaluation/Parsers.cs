@@ -34,7 +34,8 @@ internal sealed class OwnParser : IParserUnderTest
             feed.Format.ToString().ToLowerInvariant(),
             feed.Title,
             feed.Link,
-            [.. feed.Entries.Select(e => new EntryView(e.Title, e.Url, e.Summary, e.PublishedAt, e.Author, e.ExternalId))]);
+            [.. feed.Entries.Select(e => new EntryView(e.Title, e.Url, e.Summary, e.PublishedAt, e.Author, e.ExternalId))],
+            TextIsPlain: true);
     }
 }
 
