@@ -18,7 +18,8 @@ internal static partial class Fields
     /// markup left unescaped in the XML ("naked" HTML) contributes its text.</summary>
     public static string? HtmlValue(FeedNode? node)
     {
-        if (node is null)
+        // Text cut off by the end of a broken document may be cut mid-word; only complete elements count.
+        if (node is not { Complete: true })
         {
             return null;
         }
@@ -34,7 +35,7 @@ internal static partial class Fields
     /// <summary>Text taken literally (identifiers, dates, names): only whitespace is normalised.</summary>
     public static string? PlainValue(FeedNode? node)
     {
-        if (node is null)
+        if (node is not { Complete: true })
         {
             return null;
         }
@@ -101,7 +102,7 @@ internal static partial class Fields
     /// <summary>Atom 0.3 and 1.0 text constructs: text, html (escaped), xhtml (inline), base64.</summary>
     public static string? AtomText(FeedNode? node)
     {
-        if (node is null)
+        if (node is not { Complete: true })
         {
             return null;
         }

@@ -52,7 +52,7 @@ internal static class RssMapper
         }
 
         var linkNode = Fields.First(channel, "link", Core);
-        if (linkNode is not null && Fields.Link(linkNode.DeepText(), linkNode, documentUri) is { } link)
+        if (linkNode is { Complete: true } && Fields.Link(linkNode.DeepText(), linkNode, documentUri) is { } link)
         {
             return link;
         }
