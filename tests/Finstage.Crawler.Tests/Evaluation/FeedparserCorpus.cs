@@ -12,6 +12,11 @@ internal sealed record CorpusCase(string RelativePath, byte[] Content, string Ex
 /// <summary>Reads the feedparser corpus (../shared/fixtures/feeds/feedparser/tests) and its Expect headers.</summary>
 internal static partial class FeedparserCorpus
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<CorpusCase>> Loaded = new();
+
+    /// <summary>The corpus read once per test run; every data row of the corpus theory needs it.</summary>
+    public static IReadOnlyList<CorpusCase> Cached(string testsFolder) => Loaded.GetOrAdd(testsFolder, Load);
+
     public static IReadOnlyList<CorpusCase> Load(string testsFolder) =>
         [.. Directory.EnumerateFiles(testsFolder, "*.xml", SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)

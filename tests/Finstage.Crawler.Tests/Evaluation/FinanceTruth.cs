@@ -17,6 +17,9 @@ internal sealed record FinanceTruth(string RelativePath, byte[] Content, bool Is
             .Order(StringComparer.Ordinal)
             .Select(path => Read(financeFolder, path))];
 
+    public static FinanceTruth Load(string financeFolder, string relativePath) =>
+        Read(financeFolder, Path.Combine(financeFolder, relativePath));
+
     public static DateTimeOffset? ReferenceDate(string raw)
     {
         var text = Regex.Replace(raw.Trim(), @"([+-]\d{2})(\d{2})$", "$1:$2");
