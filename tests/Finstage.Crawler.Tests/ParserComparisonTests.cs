@@ -12,7 +12,9 @@ public sealed class ParserComparisonTests(ITestOutputHelper output)
         var corpus = FeedparserCorpus.Load(FixturePaths.SharedOrSkip("feeds/feedparser/tests"));
 
         var rows = ParserComparison.Parsers.Select(p => ParserComparison.Run(p, finance, corpus)).ToList();
-        var table = ParserComparison.ToMarkdown(rows);
+        var quirks = ParserComparison.QuirkTable(ParserComparison.Parsers,
+            Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures")).Where(f => !f.EndsWith(".md", StringComparison.Ordinal)));
+        var table = ParserComparison.ToMarkdown(rows) + "\n" + quirks;
         output.WriteLine(table);
         foreach (var row in rows)
         {
@@ -27,7 +29,8 @@ public sealed class ParserComparisonTests(ITestOutputHelper output)
             var outDir = Path.Combine(repo, "tests", "Finstage.Crawler.Tests", "TestResults");
             Directory.CreateDirectory(outDir);
             File.WriteAllText(Path.Combine(outDir, "parser-comparison.md"), table + "\n" + string.Join("\n", rows.Select(r =>
-                $"\n### {r.Parser}\n\nFinance date failures:\n\n" + string.Join("\n", r.FailedDates.Select(l => "- " + l))
+                $"\n### {r.Parser}\n\nExceptions on the feedparser corpus, by kind:\n\n" + string.Join("\n", r.ExceptionKinds.OrderByDescending(k => k.Value).Select(k => $"- {k.Value} × {k.Key}"))
+                + "\n\nFinance date failures:\n\n" + string.Join("\n", r.FailedDates.Select(l => "- " + l))
                 + $"\n\nFailed Expect clauses:\n\n" + string.Join("\n", r.FailedClauses.Select(l => "- " + l)))));
         }
 

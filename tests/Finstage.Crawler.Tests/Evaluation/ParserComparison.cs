@@ -47,6 +47,9 @@ internal sealed class ParserComparison
 
         public List<string> FailedDates { get; } = [];
 
+        /// <summary>Exceptions by type and the start of their message, to say what a library chokes on.</summary>
+        public SortedDictionary<string, int> ExceptionKinds { get; } = new(StringComparer.Ordinal);
+
         public double PassRate => ClausesApplicable == 0 ? 0 : (double)ClausesPassed / ClausesApplicable;
     }
 
@@ -103,9 +106,11 @@ internal sealed class ParserComparison
         {
             row.CorpusDocuments++;
             var view = Safely(parser, test.Content, test.ContentType);
-            if (view.Exception is not null)
+            if (view.Exception is { } ex)
             {
                 row.Exceptions++;
+                var kind = $"{ex.GetType().Name}: {Truncate(FirstLine(ex.Message), 70)}";
+                row.ExceptionKinds[kind] = row.ExceptionKinds.GetValueOrDefault(kind) + 1;
             }
             else if (view.Version is not null)
             {
@@ -160,6 +165,27 @@ internal sealed class ParserComparison
         return sb.ToString();
     }
 
+    /// <summary>What each parser makes of the project's own quirk fixtures: item count, or the failure.</summary>
+    public static string QuirkTable(IReadOnlyList<IParserUnderTest> parsers, IEnumerable<string> files)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| Own fixture | " + string.Join(" | ", parsers.Select(p => p.Name)) + " |");
+        sb.AppendLine("|---|" + string.Concat(parsers.Select(_ => "---|")));
+        foreach (var file in files.Order(StringComparer.Ordinal))
+        {
+            var bytes = File.ReadAllBytes(file);
+            var cells = parsers.Select(p => Safely(p, bytes, null) switch
+            {
+                { Exception: { } ex } => $"throws {ex.GetType().Name}",
+                { Version: null } => "refused",
+                var v => $"{v.Entries.Count} items{(v.Bozo ? " (flagged)" : "")}",
+            });
+            sb.AppendLine($"| {Path.GetFileName(file)} | " + string.Join(" | ", cells) + " |");
+        }
+
+        return sb.ToString();
+    }
+
     private static FeedView Safely(IParserUnderTest parser, byte[] content, string? contentType)
     {
         try
@@ -173,6 +199,9 @@ internal sealed class ParserComparison
             return FeedView.Threw(ex);
         }
     }
+
+    private static string Truncate(string text, int max) =>
+        System.Text.RegularExpressions.Regex.Replace(text.Length <= max ? text : text[..max], @"\d+", "N");
 
     private static string FirstLine(string? message) => message?.Split('\n')[0].Trim() ?? "";
 }
