@@ -284,6 +284,19 @@ public sealed class FeedParserTests
     }
 
     [Fact(Timeout = 30_000)]
+    public void Parse_SkipsTooDeepMarkup_WhenItemNestsElementsThousandsDeep()
+    {
+        var deep = string.Concat(Enumerable.Repeat("<div>", 5_000)) + "deep" + string.Concat(Enumerable.Repeat("</div>", 5_000));
+        var rss = $"<rss version=\"2.0\"><channel><item><title>kept</title><description>{deep}</description>"
+            + "<link>https://deep.example.com/1</link></item></channel></rss>";
+
+        var item = _parser.Parse(Encoding.UTF8.GetBytes(rss)).Feed!.Items.ShouldHaveSingleItem();
+
+        item.Title.ShouldBe("kept");
+        item.Url.ShouldBe("https://deep.example.com/1", "elements after the skipped subtree are still read");
+    }
+
+    [Fact(Timeout = 30_000)]
     public void Parse_ReturnsAnEmptyFeed_WhenChannelHasNoItems()
     {
         var feed = _parser.Parse("<rss version=\"2.0\"><channel><title>Quiet day</title></channel></rss>"u8).Feed!;

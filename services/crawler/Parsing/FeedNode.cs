@@ -90,8 +90,11 @@ internal sealed class FeedNode
         using var reader = XmlReader.Create(stringReader, settings);
         try
         {
-            while (reader.Read())
+            // Skip() already moves to the next node, so the loop must not Read() past it.
+            var skipped = false;
+            while (skipped ? !reader.EOF : reader.Read())
             {
+                skipped = false;
                 switch (reader.NodeType)
                 {
                     case XmlNodeType.Element:
@@ -99,6 +102,7 @@ internal sealed class FeedNode
                         if (open.Count >= maxDepth)
                         {
                             reader.Skip();
+                            skipped = true;
                             continue;
                         }
 
