@@ -2,6 +2,7 @@ using Finstage.Crawler.Parsing;
 
 namespace Finstage.Crawler.Tests;
 
+/// <summary>HTML in titles and summaries reduced to the text a reader would see.</summary>
 public sealed class HtmlTextTests
 {
     [Theory(Timeout = 30_000)]

@@ -348,6 +348,7 @@ internal sealed partial class XmlPreprocessor
         return -1;
     }
 
+    // WebUtility's decoder carries the HTML 4 entity table (nbsp, eacute, mdash, hellip, euro …): that is our table.
     private static string? HtmlEntity(string name)
     {
         var reference = "&" + name + ";";
