@@ -297,6 +297,40 @@ public sealed class FeedParserTests
     }
 
     [Fact(Timeout = 30_000)]
+    public void Parse_ReadsItemsAfterUnclosedHtml_WhenDescriptionHasNakedBrAndImg()
+    {
+        const string rss = """
+            <rss version="2.0"><channel><title>t</title>
+              <item><title>one</title><link>https://naked.example.com/1</link>
+                <description>line<br>next<img src="https://naked.example.com/i.png" alt="x"><BR/>end<img src="x.png"></img></description></item>
+              <item><title>two</title><link>https://naked.example.com/2</link></item>
+            </channel></rss>
+            """;
+
+        var feed = _parser.Parse(Encoding.UTF8.GetBytes(rss)).Feed!;
+
+        feed.Items.Select(i => i.Title).ShouldBe(["one", "two"]);
+        feed.Items[0].Summary.ShouldBe("line next end");
+        feed.Warnings.ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public void Parse_DeclaresMissingPrefixes_WhenFeedUsesDcWithoutDeclaringIt()
+    {
+        const string rss = """
+            <rss version="2.0"><channel><title>t</title><itunes:subtitle>s</itunes:subtitle>
+              <item><title>one</title><link>https://ns.example.com/1</link><dc:creator>Ann One</dc:creator>
+                <description><![CDATA[<o:p>Word HTML</o:p>]]></description></item>
+            </channel></rss>
+            """;
+
+        var feed = _parser.Parse(Encoding.UTF8.GetBytes(rss)).Feed!;
+
+        feed.Items.ShouldHaveSingleItem().Author.ShouldBe("Ann One");
+        feed.Warnings.ShouldHaveSingleItem().ShouldBe("undeclared namespace prefix(es) dc, itunes declared");
+    }
+
+    [Fact(Timeout = 30_000)]
     public void Parse_ReturnsAnEmptyFeed_WhenChannelHasNoItems()
     {
         var feed = _parser.Parse("<rss version=\"2.0\"><channel><title>Quiet day</title></channel></rss>"u8).Feed!;

@@ -18,6 +18,8 @@ internal sealed partial class XmlPreprocessor
     private readonly FeedParserOptions _options;
     private readonly List<string> _warnings;
     private readonly Dictionary<string, string> _declared = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _usedPrefixes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _declaredPrefixes = new(StringComparer.Ordinal);
     private long _expanded;
     private FeedParseResult? _failure;
 
@@ -50,7 +52,9 @@ internal sealed partial class XmlPreprocessor
         }
 
         var body = RepairBody(start);
-        return _failure is not null ? new Outcome(null, rootName, _failure) : new Outcome(body, rootName, null);
+        return _failure is not null
+            ? new Outcome(null, rootName, _failure)
+            : new Outcome(DeclareMissingPrefixes(body, rootName.Length), rootName, null);
     }
 
     private int SkipProlog()
@@ -181,8 +185,17 @@ internal sealed partial class XmlPreprocessor
             return end < 0 ? text.Length : end;
         }
 
+        if (VoidElementEnd(i) is > 0 and var voidEnd)
+        {
+            // HTML's <br> and <img …> left unescaped in a description would otherwise break the XML from there on.
+            var tag = text.AsSpan(i, voidEnd - i);
+            sb.Append(tag[..^1]).Append(tag[^2] == '/' ? ">" : "/>");
+            return voidEnd;
+        }
+
         if (i + 1 < text.Length && (IsNameStart(text[i + 1]) || text[i + 1] is '/' or '!'))
         {
+            NotePrefixes(i);
             sb.Append('<');
             return i + 1;
         }
@@ -283,6 +296,76 @@ internal sealed partial class XmlPreprocessor
 
         return k + 1;
     }
+
+    // The end of an unclosed HTML void element (<br>, <hr>, <img …>, <wbr>) starting at i, or -1.
+    private int VoidElementEnd(int i)
+    {
+        var text = _text;
+        var m = VoidElement().Match(text, i, Math.Min(text.Length - i, 2048));
+        if (!m.Success || m.Index != i)
+        {
+            return -1;
+        }
+
+        var end = m.Index + m.Length;
+        var closing = "</" + m.Groups[1].Value;
+        var next = text.AsSpan(end).TrimStart();
+        return next.StartsWith(closing, StringComparison.OrdinalIgnoreCase) || text[end - 2] == '/' ? -1 : end;
+    }
+
+    // Feeds use dc:, media: or itunes: without declaring them, which XML calls fatal. Well-known prefixes get
+    // their real namespace (so dc:creator is still read as the author); unknown ones a placeholder.
+    private string DeclareMissingPrefixes(string body, int rootNameLength)
+    {
+        var missing = _usedPrefixes
+            .Where(p => p is not "xml" and not "xmlns" && !_declaredPrefixes.Contains(p))
+            .Order(StringComparer.Ordinal)
+            .Take(32)
+            .ToList();
+        if (missing.Count == 0)
+        {
+            return body;
+        }
+
+        AddOnce($"undeclared namespace prefix(es) {string.Join(", ", missing)} declared");
+        var declarations = string.Concat(missing.Select(p => $" xmlns:{p}=\"{WellKnownNamespace(p)}\""));
+        return body.Insert(1 + rootNameLength, declarations);
+    }
+
+    // Tags only (never CDATA, comments or text), so "<o:p>" inside escaped HTML is not mistaken for XML.
+    private void NotePrefixes(int i)
+    {
+        var end = _text.IndexOf('>', i);
+        if (end < 0 || end - i > 4096)
+        {
+            return;
+        }
+
+        var tag = _text.AsSpan(i, end - i + 1);
+        foreach (var m in UsedPrefix().EnumerateMatches(tag))
+        {
+            var match = tag.Slice(m.Index, m.Length).TrimStart("</ \t\r\n");
+            _usedPrefixes.Add(match[..match.IndexOf(':')].ToString());
+        }
+
+        foreach (var m in DeclaredPrefix().EnumerateMatches(tag))
+        {
+            var match = tag.Slice(m.Index + 6, m.Length - 6);
+            _declaredPrefixes.Add(match[..match.IndexOfAny('=', ' ', '\t')].Trim().ToString());
+        }
+    }
+
+    private static string WellKnownNamespace(string prefix) => prefix switch
+    {
+        "dc" => Namespaces.Dc,
+        "dcterms" => Namespaces.DcTerms,
+        "content" => Namespaces.Content,
+        "media" => Namespaces.Media,
+        "atom" => Namespaces.Atom10,
+        "rdf" => Namespaces.Rdf,
+        "itunes" => Namespaces.Itunes,
+        _ => "urn:x-undeclared:" + prefix,
+    };
 
     private void ReadDeclaredEntities(string doctype)
     {
@@ -398,4 +481,13 @@ internal sealed partial class XmlPreprocessor
 
     [GeneratedRegex("""[&%][A-Za-z_:]""")]
     private static partial Regex EntityReference();
+
+    [GeneratedRegex("""\G<(br|hr|img|wbr)(?=[\s/>])(?:[^<>"']|"[^"]*"|'[^']*')*>""", RegexOptions.IgnoreCase)]
+    private static partial Regex VoidElement();
+
+    [GeneratedRegex("""xmlns:([A-Za-z_][\w.\-]*)\s*=""")]
+    private static partial Regex DeclaredPrefix();
+
+    [GeneratedRegex("""(?:^</?|\s)([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*(?=[\s/>=])""")]
+    private static partial Regex UsedPrefix();
 }
