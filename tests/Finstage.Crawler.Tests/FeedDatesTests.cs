@@ -53,6 +53,8 @@ public sealed class FeedDatesTests
     [InlineData("2026-08-14", "2026-08-14T00:00:00Z")]
     [InlineData("20260814T075420Z", "2026-08-14T07:54:20Z")]
     [InlineData("  2026-08-14 07:54:20 \n", "2026-08-14T07:54:20Z")]
+    [InlineData("2026-08-14 07:54:20 EST", "2026-08-14T12:54:20Z")]
+    [InlineData("2026-08-14T07:54:20.1234567Z", "2026-08-14T07:54:20.1234567Z")]
     public void Parse_ReadsIso8601AndTakesZonelessAsUtc_WhenW3cDtfOrInvestingStyle(string text, string expected)
     {
         FeedDates.Parse(text).ShouldBe(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture));
