@@ -1,0 +1,151 @@
+using Finstage.Contracts;
+
+namespace Finstage.Crawler.Parsing;
+
+/// <summary>Reads an RSS 0.9x/1.0/2.0 or Atom 0.3/1.0 document into a <see cref="ParsedFeed"/>, safely and forgivingly.</summary>
+/// <remarks>Bytes are decoded (<see cref="FeedDecoder"/>), common faults repaired (<see cref="XmlPreprocessor"/>),
+/// then read by an <see cref="System.Xml.XmlReader"/> with DTDs prohibited and no resolver into a tree that keeps
+/// whatever was complete when a document breaks off. Elements are looked up by name, never by position.</remarks>
+public sealed class FeedParser(FeedParserOptions? options = null)
+{
+    private readonly FeedParserOptions _options = options ?? new FeedParserOptions();
+
+    /// <summary>Parses a stream, reading no more than the size limit (plus one byte to know it was exceeded).</summary>
+    public FeedParseResult Parse(Stream stream, string? contentType = null, Uri? documentUri = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81_920];
+        int read;
+        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (buffer.Length + read > _options.MaxBytes)
+            {
+                return FeedParseResult.TooLarge($"more than {_options.MaxBytes} bytes");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), contentType, documentUri);
+    }
+
+    /// <param name="contentType">The HTTP Content-Type, whose charset outranks the XML declaration.</param>
+    /// <param name="documentUri">Where the document came from; the base for relative links.</param>
+    public FeedParseResult Parse(ReadOnlySpan<byte> content, string? contentType = null, Uri? documentUri = null)
+    {
+        if (content.Length > _options.MaxBytes)
+        {
+            return FeedParseResult.TooLarge($"{content.Length} bytes, more than the limit of {_options.MaxBytes}");
+        }
+
+        var warnings = new List<string>();
+        var text = FeedDecoder.Decode(content, contentType, warnings);
+        var prepared = XmlPreprocessor.Prepare(text, _options, warnings);
+        if (prepared.Failure is not null)
+        {
+            return prepared.Failure;
+        }
+
+        var (root, error) = FeedNode.Read(prepared.Text!, documentUri, _options.MaxDepth);
+        if (root is null)
+        {
+            return FeedParseResult.ParseError($"not XML: {OneLine(error?.Message ?? "no root element")}");
+        }
+
+        if (error is not null)
+        {
+            warnings.Add($"not well-formed XML; kept what was complete before line {error.LineNumber}: {OneLine(error.Message)}");
+        }
+
+        var feed = Recognise(root, warnings, documentUri);
+        if (!feed.Succeeded)
+        {
+            return feed;
+        }
+
+        if (error is not null && feed.Feed.Entries.Count == 0 && feed.Feed.Title is null && feed.Feed.Link is null)
+        {
+            return FeedParseResult.ParseError($"not well-formed XML and nothing recoverable: {OneLine(error.Message)}");
+        }
+
+        return feed;
+    }
+
+    private static FeedParseResult Recognise(FeedNode root, List<string> warnings, Uri? documentUri)
+    {
+        switch (root.LocalName)
+        {
+            case "rss" or "channel":
+                return FeedParseResult.Success(RssMapper.Map(root, RssVersion(root.Attribute("version")), warnings, documentUri));
+            case "RDF":
+                var declares090 = root.DeclaresNamespace(Namespaces.Rss090);
+                var rdfFormat = declares090 || root.Elements.Any(e => e.Namespace == Namespaces.Rss090) ? FeedFormat.Rss090 : FeedFormat.Rss10;
+                var hasContent = root.Elements.Any(e => e.LocalName is "channel" or "item")
+                    || declares090 || root.DeclaresNamespace(Namespaces.Rss10);
+                return hasContent
+                    ? FeedParseResult.Success(RssMapper.Map(root, rdfFormat, warnings, documentUri))
+                    : FeedParseResult.NotAFeed("an RDF document with no channel or items");
+            case "feed":
+                var atom03 = root.Namespace == Namespaces.Atom03
+                    || (root.Namespace != Namespaces.Atom10 && (root.Attribute("version")?.StartsWith("0.", StringComparison.Ordinal) ?? false));
+                return FeedParseResult.Success(AtomMapper.Map(root, atom03 ? FeedFormat.Atom03 : FeedFormat.Atom10, warnings, documentUri));
+            case "urlset" or "sitemapindex":
+                return FeedParseResult.NotAFeed($"a sitemap (<{root.LocalName}> root element), not RSS or Atom");
+            default:
+                return FeedParseResult.NotAFeed($"root element <{root.LocalName}> is not RSS, RDF or Atom");
+        }
+    }
+
+    private static FeedFormat RssVersion(string? version) => version?.Trim() switch
+    {
+        "0.90" or "0.9" => FeedFormat.Rss090,
+        "0.91" => FeedFormat.Rss091,
+        "0.92" => FeedFormat.Rss092,
+        "0.93" => FeedFormat.Rss093,
+        "0.94" => FeedFormat.Rss094,
+        { } v when v.StartsWith('2') => FeedFormat.Rss20,
+        _ => FeedFormat.Rss,
+    };
+
+    private static string OneLine(string message) => HtmlText.NormalizeWhitespace(message);
+
+    /// <summary>Turns entries into publishable articles: an http(s) link and a title, one per canonical URL.</summary>
+    internal static ParsedFeed Build(FeedFormat format, string? title, string? link, List<FeedEntry> entries, List<string> warnings)
+    {
+        // Entries without a link or a title stay in Entries (the caller can count them) but are not articles.
+        var items = new List<NewsArticle>(entries.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            var itemTitle = entry.Title ?? Shorten(entry.Summary);
+            if (entry.Url is null || itemTitle is null || !seen.Add(entry.Url))
+            {
+                continue;
+            }
+
+            items.Add(new NewsArticle(entry.Url, itemTitle, entry.Summary, entry.PublishedAt, entry.Author,
+                entry.Publisher, entry.ImageUrl, entry.ExternalId));
+        }
+
+        return new ParsedFeed(format, title, link, entries, items, warnings);
+    }
+
+    // A feed may carry only a description (RSS 2.0 allows it); its first words stand in for the title.
+    private static string? Shorten(string? summary)
+    {
+        const int max = 120;
+        if (summary is null)
+        {
+            return null;
+        }
+
+        if (summary.Length <= max)
+        {
+            return summary;
+        }
+
+        var cut = summary.LastIndexOf(' ', max);
+        return string.Concat(summary.AsSpan(0, cut > max / 2 ? cut : max), "…");
+    }
+}

@@ -1,0 +1,27 @@
+using Finstage.Contracts;
+
+namespace Finstage.Crawler.Parsing;
+
+/// <summary>A feed as read from one document: its own metadata, every entry, and the entries fit to publish.</summary>
+/// <param name="Entries">Every entry in document order, including those that lack a usable link or title.</param>
+/// <param name="Items">The publishable articles: entries with an http(s) link and a title, one per canonical URL.</param>
+/// <param name="Warnings">What had to be repaired or guessed to read the document; empty for a clean feed.</param>
+public sealed record ParsedFeed(
+    FeedFormat Format,
+    string? Title,
+    string? Link,
+    IReadOnlyList<FeedEntry> Entries,
+    IReadOnlyList<NewsArticle> Items,
+    IReadOnlyList<string> Warnings);
+
+/// <summary>One entry of a feed after normalisation; a field the document lacks is null.</summary>
+/// <param name="Url">The canonical http(s) link, or null when the entry has none that is usable.</param>
+public sealed record FeedEntry(
+    string? Url,
+    string? Title,
+    string? Summary,
+    DateTimeOffset? PublishedAt,
+    string? Author,
+    string? Publisher,
+    string? ImageUrl,
+    string? ExternalId);

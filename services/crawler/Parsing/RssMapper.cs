@@ -1,0 +1,111 @@
+namespace Finstage.Crawler.Parsing;
+
+/// <summary>Maps an RSS 0.9x, 1.0 (RDF) or 2.0 document tree onto entries.</summary>
+internal static class RssMapper
+{
+    private static readonly Func<string, bool> Core = Namespaces.IsRssCore;
+    private static readonly Func<string, bool> Dc = Fields.Exactly(Namespaces.Dc);
+    private static readonly Func<string, bool> DcTerms = Fields.Exactly(Namespaces.DcTerms);
+    private static readonly Func<string, bool> Atom = Fields.Exactly(Namespaces.Atom10);
+    private static readonly Func<string, bool> Media = Namespaces.IsMedia;
+
+    public static ParsedFeed Map(FeedNode root, FeedFormat format, List<string> warnings, Uri? documentUri)
+    {
+        var channel = root.LocalName == "channel" ? root : Fields.First(root, "channel", Core);
+        var title = Fields.HtmlValue(Fields.First(channel, "title", Core)) ?? Fields.HtmlValue(Fields.First(channel, "title", Dc));
+        var link = ChannelLink(channel, documentUri);
+        var fallbackBase = documentUri ?? (link is null ? null : new Uri(link));
+
+        // RSS 0.9 and 1.0 put items beside the channel; 0.91–2.0 inside it. Some feeds mix the two.
+        var itemNodes = Fields.All(channel, "item", Core);
+        if (channel != root)
+        {
+            itemNodes = itemNodes.Concat(Fields.All(root, "item", Core));
+        }
+
+        var entries = new List<FeedEntry>();
+        var incomplete = 0;
+        foreach (var item in itemNodes)
+        {
+            if (!item.Complete)
+            {
+                incomplete++;
+                continue;
+            }
+
+            entries.Add(Entry(item, fallbackBase));
+        }
+
+        if (incomplete > 0)
+        {
+            warnings.Add($"{incomplete} incomplete item(s) at the end of a broken document dropped");
+        }
+
+        return FeedParser.Build(format, title, link, entries, warnings);
+    }
+
+    private static string? ChannelLink(FeedNode? channel, Uri? documentUri)
+    {
+        if (channel is null)
+        {
+            return null;
+        }
+
+        var linkNode = Fields.First(channel, "link", Core);
+        if (linkNode is { Complete: true } && Fields.Link(linkNode.DeepText(), linkNode, documentUri) is { } link)
+        {
+            return link;
+        }
+
+        var alternate = Fields.All(channel, "link", Atom).FirstOrDefault(l => (l.Attribute("rel") ?? "alternate") == "alternate");
+        return alternate is null ? null : Fields.Link(alternate.Attribute("href"), alternate, documentUri);
+    }
+
+    private static FeedEntry Entry(FeedNode item, Uri? fallbackBase)
+    {
+        var guidNode = Fields.First(item, "guid", Core);
+        var guid = Fields.PlainValue(guidNode);
+        var about = item.Attribute("about", Namespaces.Rdf);
+
+        var linkNode = Fields.First(item, "link", Core);
+        var url = linkNode is null ? null : Fields.Link(linkNode.DeepText(), linkNode, fallbackBase);
+        var alternate = Fields.All(item, "link", Atom).FirstOrDefault(l => (l.Attribute("rel") ?? "alternate") == "alternate");
+        url ??= alternate is null ? null : Fields.Link(alternate.Attribute("href"), alternate, fallbackBase);
+
+        // A guid is a permalink unless it says otherwise (RSS 2.0); RDF items name their URL in rdf:about.
+        var guidIsPermaLink = !string.Equals(guidNode?.Attribute("isPermaLink")?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
+        if (url is null && guidNode is not null && guidIsPermaLink)
+        {
+            url = Fields.Link(guid, guidNode, fallbackBase);
+        }
+
+        url ??= about is null ? null : Fields.Link(about, item, fallbackBase);
+
+        var title = Fields.HtmlValue(Fields.First(item, "title", Core))
+            ?? Fields.HtmlValue(Fields.First(item, "title", Dc))
+            ?? Fields.HtmlValue(Fields.First(item, "title", Media))
+            ?? Fields.HtmlValue(Fields.First(Fields.First(item, "group", Media), "title", Media));
+
+        var summary = Fields.HtmlValue(Fields.First(item, "description", Core))
+            ?? Fields.HtmlValue(Fields.First(item, "description", Dc))
+            ?? Fields.HtmlValue(Fields.First(item, "encoded", Fields.Exactly(Namespaces.Content)))
+            ?? Fields.MediaDescription(item);
+
+        var published = Fields.Date(Fields.First(item, "pubDate", Core))
+            ?? Fields.Date(Fields.First(item, "date", Dc))
+            ?? Fields.Date(Fields.First(item, "issued", DcTerms))
+            ?? Fields.Date(Fields.First(item, "created", DcTerms))
+            ?? Fields.Date(Fields.First(item, "published", Atom))
+            ?? Fields.Date(Fields.First(item, "modified", DcTerms))
+            ?? Fields.Date(Fields.First(item, "updated", Atom));
+
+        var author = Fields.Author(Fields.PlainValue(Fields.First(item, "author", Core)))
+            ?? Fields.JoinDistinct(Fields.All(item, "creator", Dc).Select(Fields.PlainValue))
+            ?? Fields.PlainValue(Fields.First(item, "author", Fields.Exactly(Namespaces.Itunes)));
+
+        var publisher = Fields.PlainValue(Fields.First(item, "source", Core))
+            ?? Fields.PlainValue(Fields.First(item, "publisher", Dc));
+
+        return new FeedEntry(url, title, summary, published, author, publisher, Fields.Image(item, fallbackBase), guid ?? about);
+    }
+}

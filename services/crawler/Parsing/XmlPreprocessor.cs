@@ -1,0 +1,493 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Finstage.Crawler.Parsing;
+
+/// <summary>Repairs the faults real feeds have most often, before a strict XML reader sees the text.</summary>
+/// <remarks>
+/// It drops the prolog's declaration and DOCTYPE (the text is already decoded, and the reader runs with DTDs
+/// prohibited), rewrites HTML entities XML does not define as character references, escapes bare '&amp;' and
+/// stray '&lt;', and expands only the plain-text entities a document declares in its own internal subset.
+/// An entity defined through other entities is the shape of an expansion attack and is refused outright.
+/// </remarks>
+internal sealed partial class XmlPreprocessor
+{
+    private readonly string _text;
+    private readonly FeedParserOptions _options;
+    private readonly List<string> _warnings;
+    private readonly Dictionary<string, string> _declared = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _usedPrefixes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _declaredPrefixes = new(StringComparer.Ordinal);
+    private long _expanded;
+    private FeedParseResult? _failure;
+
+    private XmlPreprocessor(string text, FeedParserOptions options, List<string> warnings)
+    {
+        _text = text;
+        _options = options;
+        _warnings = warnings;
+    }
+
+    /// <summary>The repaired text and the root element's name, or the reason it cannot be a feed.</summary>
+    public readonly record struct Outcome(string? Text, string? RootName, FeedParseResult? Failure);
+
+    public static Outcome Prepare(string text, FeedParserOptions options, List<string> warnings) =>
+        new XmlPreprocessor(text, options, warnings).Run();
+
+    private Outcome Run()
+    {
+        var start = SkipProlog();
+        if (_failure is not null)
+        {
+            return new Outcome(null, null, _failure);
+        }
+
+        var rootName = ReadName(start + 1);
+        var localName = rootName[(rootName.IndexOf(':', StringComparison.Ordinal) + 1)..];
+        if (localName.Equals("html", StringComparison.OrdinalIgnoreCase))
+        {
+            return new Outcome(null, rootName, FeedParseResult.NotAFeed("an HTML page (<html> root element), not RSS or Atom"));
+        }
+
+        var body = RepairBody(start);
+        return _failure is not null
+            ? new Outcome(null, rootName, _failure)
+            : new Outcome(DeclareMissingPrefixes(body, rootName.Length), rootName, null);
+    }
+
+    private int SkipProlog()
+    {
+        var text = _text;
+        var i = 0;
+        var warnedText = false;
+        while (true)
+        {
+            while (i < text.Length && (char.IsWhiteSpace(text[i]) || text[i] == '\uFEFF'))
+            {
+                i++;
+            }
+
+            if (i >= text.Length)
+            {
+                _failure = FeedParseResult.ParseError(text.Trim().Length == 0 ? "empty document" : "not XML: no root element");
+                return -1;
+            }
+
+            if (At(i, "<?") || At(i, "<!--"))
+            {
+                var close = At(i, "<?") ? "?>" : "-->";
+                var end = text.IndexOf(close, i + 2, StringComparison.Ordinal);
+                if (end < 0)
+                {
+                    _failure = FeedParseResult.ParseError("not XML: unterminated markup before the root element");
+                    return -1;
+                }
+
+                i = end + close.Length;
+            }
+            else if (AtIgnoreCase(i, "<!DOCTYPE"))
+            {
+                var end = DoctypeEnd(i);
+                if (end < 0)
+                {
+                    _failure = FeedParseResult.ParseError("not XML: unterminated DOCTYPE");
+                    return -1;
+                }
+
+                ReadDeclaredEntities(text[i..end]);
+                if (_failure is not null)
+                {
+                    return -1;
+                }
+
+                i = end;
+            }
+            else if (text[i] == '<' && i + 1 < text.Length && IsNameStart(text[i + 1]))
+            {
+                return i;
+            }
+            else
+            {
+                if (!warnedText)
+                {
+                    _warnings.Add("text before the root element ignored");
+                    warnedText = true;
+                }
+
+                var next = text.IndexOf('<', i + 1);
+                if (next < 0)
+                {
+                    _failure = FeedParseResult.ParseError("not XML: no root element");
+                    return -1;
+                }
+
+                i = next;
+            }
+        }
+    }
+
+    private string RepairBody(int start)
+    {
+        var text = _text;
+        var sb = new StringBuilder(text.Length - start + 256);
+        var i = start;
+        while (i < text.Length && _failure is null)
+        {
+            var c = text[i];
+            if (c == '<')
+            {
+                i = CopyMarkup(i, sb);
+            }
+            else if (c == '&')
+            {
+                i = RepairReference(i, sb);
+            }
+            else
+            {
+                sb.Append(c);
+                i++;
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private int CopyMarkup(int i, StringBuilder sb)
+    {
+        var text = _text;
+        if (At(i, "<![CDATA[") || At(i, "<!--"))
+        {
+            var close = At(i, "<!--") ? "-->" : "]]>";
+            var end = text.IndexOf(close, i + 4, StringComparison.Ordinal);
+            var stop = end < 0 ? text.Length : end + close.Length;
+            sb.Append(text, i, stop - i);
+            return stop;
+        }
+
+        if (At(i, "<?"))
+        {
+            var end = text.IndexOf("?>", i + 2, StringComparison.Ordinal);
+            var stop = end < 0 ? text.Length : end + 2;
+            if (!IsXmlDeclaration(i))
+            {
+                sb.Append(text, i, stop - i);
+            }
+
+            return stop;
+        }
+
+        if (AtIgnoreCase(i, "<!DOCTYPE"))
+        {
+            var end = DoctypeEnd(i);
+            _warnings.Add("DOCTYPE inside the document ignored");
+            return end < 0 ? text.Length : end;
+        }
+
+        if (VoidElementEnd(i) is > 0 and var voidEnd)
+        {
+            // HTML's <br> and <img …> left unescaped in a description would otherwise break the XML from there on.
+            var tag = text.AsSpan(i, voidEnd - i);
+            sb.Append(tag[..^1]).Append(tag[^2] == '/' ? ">" : "/>");
+            return voidEnd;
+        }
+
+        if (i + 1 < text.Length && (IsNameStart(text[i + 1]) || text[i + 1] is '/' or '!'))
+        {
+            NotePrefixes(i);
+            sb.Append('<');
+            return i + 1;
+        }
+
+        AddOnce("a bare '<' in text escaped");
+        sb.Append("&lt;");
+        return i + 1;
+    }
+
+    private int RepairReference(int i, StringBuilder sb)
+    {
+        var text = _text;
+        var k = i + 1;
+        if (k < text.Length && text[k] == '#')
+        {
+            return RepairCharacterReference(i, sb);
+        }
+
+        while (k < text.Length && k - i <= 64 && IsNameChar(text[k]))
+        {
+            k++;
+        }
+
+        if (k == i + 1 || k >= text.Length || text[k] != ';')
+        {
+            AddOnce("a bare '&' escaped");
+            sb.Append("&amp;");
+            return i + 1;
+        }
+
+        var name = text[(i + 1)..k];
+        if (name is "amp" or "lt" or "gt" or "quot" or "apos")
+        {
+            sb.Append(text, i, k + 1 - i);
+        }
+        else if (_declared.TryGetValue(name, out var value))
+        {
+            _expanded += value.Length;
+            if (_expanded > _options.MaxCharactersFromEntities)
+            {
+                _failure = FeedParseResult.ParseError(
+                    $"entities declared in the DTD expand past {_options.MaxCharactersFromEntities} characters");
+            }
+
+            sb.Append(value);
+        }
+        else if (HtmlEntity(name) is { } decoded)
+        {
+            foreach (var rune in decoded.EnumerateRunes())
+            {
+                sb.Append("&#").Append(rune.Value.ToString(CultureInfo.InvariantCulture)).Append(';');
+            }
+        }
+        else
+        {
+            AddOnce($"undefined entity &{name}; kept as text");
+            sb.Append("&amp;").Append(name).Append(';');
+        }
+
+        return k + 1;
+    }
+
+    private int RepairCharacterReference(int i, StringBuilder sb)
+    {
+        var text = _text;
+        var k = i + 2;
+        var hex = k < text.Length && text[k] is 'x' or 'X';
+        if (hex)
+        {
+            k++;
+        }
+
+        var digitsStart = k;
+        while (k < text.Length && k - digitsStart < 10 && (hex ? char.IsAsciiHexDigit(text[k]) : char.IsAsciiDigit(text[k])))
+        {
+            k++;
+        }
+
+        if (k == digitsStart || k >= text.Length || text[k] != ';')
+        {
+            AddOnce("a bare '&' escaped");
+            sb.Append("&amp;");
+            return i + 1;
+        }
+
+        var digits = text.AsSpan(digitsStart, k - digitsStart);
+        var ok = long.TryParse(digits, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out var code);
+        if (ok && IsXmlChar(code))
+        {
+            // XML allows only a lower-case x; HTML (and careless feeds) also write &#X41;.
+            sb.Append(hex ? "&#x" : "&#").Append(digits).Append(';');
+        }
+        else
+        {
+            AddOnce("a reference to a character XML forbids replaced");
+            sb.Append("&#xFFFD;");
+        }
+
+        return k + 1;
+    }
+
+    // The end of an unclosed HTML void element (<br>, <hr>, <img …>, <wbr>) starting at i, or -1.
+    private int VoidElementEnd(int i)
+    {
+        var text = _text;
+        var m = VoidElement().Match(text, i, Math.Min(text.Length - i, 2048));
+        if (!m.Success || m.Index != i)
+        {
+            return -1;
+        }
+
+        var end = m.Index + m.Length;
+        var closing = "</" + m.Groups[1].Value;
+        var next = text.AsSpan(end).TrimStart();
+        return next.StartsWith(closing, StringComparison.OrdinalIgnoreCase) || text[end - 2] == '/' ? -1 : end;
+    }
+
+    // Feeds use dc:, media: or itunes: without declaring them, which XML calls fatal. Well-known prefixes get
+    // their real namespace (so dc:creator is still read as the author); unknown ones a placeholder.
+    private string DeclareMissingPrefixes(string body, int rootNameLength)
+    {
+        var missing = _usedPrefixes
+            .Where(p => p is not "xml" and not "xmlns" && !_declaredPrefixes.Contains(p))
+            .Order(StringComparer.Ordinal)
+            .Take(32)
+            .ToList();
+        if (missing.Count == 0)
+        {
+            return body;
+        }
+
+        AddOnce($"undeclared namespace prefix(es) {string.Join(", ", missing)} declared");
+        var declarations = string.Concat(missing.Select(p => $" xmlns:{p}=\"{WellKnownNamespace(p)}\""));
+        return body.Insert(1 + rootNameLength, declarations);
+    }
+
+    // Tags only (never CDATA, comments or text), so "<o:p>" inside escaped HTML is not mistaken for XML.
+    private void NotePrefixes(int i)
+    {
+        var end = _text.IndexOf('>', i);
+        if (end < 0 || end - i > 4096)
+        {
+            return;
+        }
+
+        var tag = _text.AsSpan(i, end - i + 1);
+        foreach (var m in UsedPrefix().EnumerateMatches(tag))
+        {
+            var match = tag.Slice(m.Index, m.Length).TrimStart("</ \t\r\n");
+            _usedPrefixes.Add(match[..match.IndexOf(':')].ToString());
+        }
+
+        foreach (var m in DeclaredPrefix().EnumerateMatches(tag))
+        {
+            var match = tag.Slice(m.Index + 6, m.Length - 6);
+            _declaredPrefixes.Add(match[..match.IndexOfAny('=', ' ', '\t')].Trim().ToString());
+        }
+    }
+
+    private static string WellKnownNamespace(string prefix) => prefix switch
+    {
+        "dc" => Namespaces.Dc,
+        "dcterms" => Namespaces.DcTerms,
+        "content" => Namespaces.Content,
+        "media" => Namespaces.Media,
+        "atom" => Namespaces.Atom10,
+        "rdf" => Namespaces.Rdf,
+        "itunes" => Namespaces.Itunes,
+        _ => "urn:x-undeclared:" + prefix,
+    };
+
+    private void ReadDeclaredEntities(string doctype)
+    {
+        foreach (Match m in ExternalEntity().Matches(doctype))
+        {
+            AddOnce($"external entity '{m.Groups[1].Value}' not loaded");
+        }
+
+        foreach (Match m in InternalEntity().Matches(doctype))
+        {
+            var name = m.Groups[1].Value;
+            var value = m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Value;
+            if (EntityReference().IsMatch(value))
+            {
+                _failure = FeedParseResult.ParseError(
+                    $"the DTD defines entity '{name}' through other entities; nested entity expansion is refused");
+                return;
+            }
+
+            if (_declared.Count >= 256)
+            {
+                _failure = FeedParseResult.ParseError("the DTD declares more than 256 entities");
+                return;
+            }
+
+            _declared.TryAdd(name, value.Replace("<", "&lt;", StringComparison.Ordinal));
+        }
+    }
+
+    private int DoctypeEnd(int start)
+    {
+        var text = _text;
+        var depth = 0;
+        var quote = '\0';
+        for (var i = start + 2; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quote != '\0')
+            {
+                if (c == quote)
+                {
+                    quote = '\0';
+                }
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (c == '[')
+            {
+                depth++;
+            }
+            else if (c == ']')
+            {
+                depth--;
+            }
+            else if (c == '>' && depth <= 0)
+            {
+                return i + 1;
+            }
+        }
+
+        return -1;
+    }
+
+    // WebUtility's decoder carries the HTML 4 entity table (nbsp, eacute, mdash, hellip, euro …): that is our table.
+    private static string? HtmlEntity(string name)
+    {
+        var reference = "&" + name + ";";
+        var decoded = WebUtility.HtmlDecode(reference);
+        return decoded == reference ? null : decoded;
+    }
+
+    private string ReadName(int i)
+    {
+        var k = i;
+        while (k < _text.Length && IsNameChar(_text[k]))
+        {
+            k++;
+        }
+
+        return _text[i..k];
+    }
+
+    private bool IsXmlDeclaration(int i) =>
+        At(i, "<?xml") && i + 5 < _text.Length && (char.IsWhiteSpace(_text[i + 5]) || _text[i + 5] == '?');
+
+    private bool At(int i, string s) => string.CompareOrdinal(_text, i, s, 0, s.Length) == 0;
+
+    private bool AtIgnoreCase(int i, string s) =>
+        string.Compare(_text, i, s, 0, s.Length, StringComparison.OrdinalIgnoreCase) == 0;
+
+    private void AddOnce(string warning)
+    {
+        if (!_warnings.Contains(warning))
+        {
+            _warnings.Add(warning);
+        }
+    }
+
+    private static bool IsXmlChar(long c) =>
+        c is 0x9 or 0xA or 0xD or (>= 0x20 and <= 0xD7FF) or (>= 0xE000 and <= 0xFFFD) or (>= 0x10000 and <= 0x10FFFF);
+
+    private static bool IsNameStart(char c) => char.IsLetter(c) || c is '_' or ':';
+
+    private static bool IsNameChar(char c) => char.IsLetterOrDigit(c) || c is '_' or ':' or '-' or '.';
+
+    [GeneratedRegex("""<!ENTITY\s+([^\s%][^\s]*)\s+(?:"([^"]*)"|'([^']*)')""")]
+    private static partial Regex InternalEntity();
+
+    [GeneratedRegex("""<!ENTITY\s+([^\s%][^\s]*)\s+(?:SYSTEM|PUBLIC)\b""")]
+    private static partial Regex ExternalEntity();
+
+    [GeneratedRegex("""[&%][A-Za-z_:]""")]
+    private static partial Regex EntityReference();
+
+    [GeneratedRegex("""\G<(br|hr|img|wbr)(?=[\s/>])(?:[^<>"']|"[^"]*"|'[^']*')*>""", RegexOptions.IgnoreCase)]
+    private static partial Regex VoidElement();
+
+    [GeneratedRegex("""xmlns:([A-Za-z_][\w.\-]*)\s*=""")]
+    private static partial Regex DeclaredPrefix();
+
+    [GeneratedRegex("""(?:^</?|\s)([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*(?=[\s/>=])""")]
+    private static partial Regex UsedPrefix();
+}
