@@ -1,11 +1,17 @@
+using Finstage.Crawler;
 using Finstage.Crawler.Commands;
+using Finstage.ServiceDefaults;
 
 if (CrawlerCommands.Handles(args))
 {
-    return CrawlerCommands.Run(args, Console.Out, Console.Error);
+    return await CrawlerCommands.RunAsync(args, Console.Out, Console.Error);
 }
 
-// The worker host; the consumers that fetch feeds are registered here as they are added.
-var builder = Host.CreateApplicationBuilder(args);
-await builder.Build().RunAsync();
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddCrawler();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+await app.RunAsync();
 return 0;

@@ -59,4 +59,6 @@ public enum CrawlFailureReason
     ParseError,
     TooLarge,
     Cancelled,
+    /// <summary>The source, or the symbol within it, is not in the crawler's configuration.</summary>
+    NotConfigured,
 }

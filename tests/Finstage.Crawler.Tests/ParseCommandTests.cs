@@ -134,7 +134,7 @@ public sealed class ParseCommandTests : IDisposable
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var exit = CrawlerCommands.Run(args, stdout, stderr);
+        var exit = CrawlerCommands.RunAsync(args, stdout, stderr).GetAwaiter().GetResult();
         return (exit, stdout.ToString(), stderr.ToString());
     }
 

@@ -55,6 +55,15 @@ public static class ParseCommand
             return 1;
         }
 
+        return Print(result, output, error);
+    }
+
+    /// <summary>Writes a parsed feed as JSON to <paramref name="output"/>, or its failure as one line to <paramref name="error"/>; returns the exit code.</summary>
+    public static int Print(FeedParseResult result, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
         if (!result.Succeeded)
         {
             error.WriteLine($"{result.Failure}: {HtmlText.NormalizeWhitespace(result.Detail)}");

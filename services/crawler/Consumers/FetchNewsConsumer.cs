@@ -1,0 +1,52 @@
+using Finstage.Contracts;
+using Finstage.Crawler.Fetching;
+using Finstage.ServiceDefaults;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Finstage.Crawler.Consumers;
+
+/// <summary>Fetches the feed a crawl request names and publishes what came of it.</summary>
+public sealed class FetchNewsConsumer(FeedCrawler crawler, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
+    : IConsumer<CrawlRequested>
+{
+    public async Task Consume(ConsumeContext<CrawlRequested> context)
+    {
+        var request = context.Message;
+        var result = await crawler.CrawlAsync(request, context.CancellationToken);
+        using var deadline = bus.PublishDeadline(context.CancellationToken);
+        switch (result)
+        {
+            case NewsCrawled crawled:
+                await context.Publish(crawled, deadline.Token);
+                logger.LogInformation("Crawled {Source}/{Symbol}: {Count} articles{NotModified}",
+                    request.Source, request.Symbol, crawled.Articles.Count, crawled.NotModified ? " (not modified)" : "");
+                break;
+            case CrawlFailed failed:
+                await context.Publish(failed, deadline.Token);
+                logger.LogWarning("Crawl of {Source}/{Symbol} failed: {Reason}: {Detail}", request.Source, request.Symbol, failed.Reason, failed.Detail);
+                break;
+        }
+    }
+}
+
+/// <summary>Concurrency and prefetch of <see cref="FetchNewsConsumer"/>, from <see cref="FetchOptions"/>.</summary>
+public sealed class FetchNewsConsumerDefinition : ConsumerDefinition<FetchNewsConsumer>
+{
+    public FetchNewsConsumerDefinition(IOptions<FetchOptions> options)
+    {
+        var fetch = options.Value;
+        ConcurrentMessageLimit = fetch.ConcurrentMessageLimit;
+        Endpoint(endpoint => endpoint.PrefetchCount = Math.Max(fetch.PrefetchCount, fetch.ConcurrentMessageLimit));
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<FetchNewsConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        // Fetch retries happen in the HTTP pipeline; this only covers a publish that the broker
+        // refused for a moment, and re-runs the whole crawl (its crawl id keeps the result single).
+        consumerConfigurator.UseMessageRetry(retry => retry.Intervals(500, 2000));
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Finstage.Crawler.Consumers;
+using Finstage.Crawler.Fetching;
+using Finstage.Crawler.Sources;
+using Finstage.ServiceDefaults;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace Finstage.Crawler;
+
+/// <summary>The crawler's wiring: sources, the polite HTTP pipeline, the consumer.</summary>
+public static class Extensions
+{
+    /// <summary>Everything a fetch needs, without the bus: the worker and the <c>fetch</c> command share it.</summary>
+    public static TBuilder AddFeedFetching<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        var services = builder.Services;
+        services.AddOptions<FetchOptions>().BindConfiguration(FetchOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SourcesOptions>().BindConfiguration(SourcesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SourceCatalog>();
+        services.AddSingleton<ValidatorCache>();
+        services.AddSingleton<CrawlerMetrics>();
+        services.AddSingleton<FeedCrawler>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddTransient<AttemptCountingHandler>();
+        services.AddTransient<SafeRedirectHandler>();
+
+        var client = services.AddHttpClient<FeedFetcher>((provider, http) =>
+            {
+                var fetch = provider.GetRequiredService<IOptions<FetchOptions>>().Value;
+                // The resilience pipeline and FetchAsync's own budget bound every request.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                http.DefaultRequestHeaders.UserAgent.ParseAdd(fetch.UserAgent);
+                http.DefaultRequestHeaders.Accept.ParseAdd("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AutomaticDecompression = DecompressionMethods.All,
+                // SafeRedirectHandler follows redirects, and only into http(s).
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            });
+        client.AddResilienceHandler("feed", ConfigureFeedPipeline)
+            // One pipeline per host: its own circuit breaker and its own token bucket, shared by all consumers.
+            .SelectPipelineByAuthority();
+        // Added after the resilience handler, so they sit inside it and see every attempt.
+        client.AddHttpMessageHandler<AttemptCountingHandler>();
+        client.AddHttpMessageHandler<SafeRedirectHandler>();
+        return builder;
+    }
+
+    /// <summary>The crawler worker: fetching plus the consumer of crawl requests.</summary>
+    public static WebApplicationBuilder AddCrawler(this WebApplicationBuilder builder)
+    {
+        builder.AddFeedFetching();
+        builder.AddFinstageBus(bus => bus.AddConsumer<FetchNewsConsumer>(typeof(FetchNewsConsumerDefinition)));
+        return builder;
+    }
+
+    private static void ConfigureFeedPipeline(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ResilienceHandlerContext context)
+    {
+        var fetch = context.ServiceProvider.GetRequiredService<IOptions<FetchOptions>>().Value;
+        var (requestsPerSecond, burst) = context.ServiceProvider.GetRequiredService<SourceCatalog>().LimitsFor(context.InstanceName);
+        // Short periods for fast hosts, so the bucket refills smoothly rather than in lumps.
+        var period = TimeSpan.FromSeconds(Math.Max(1 / requestsPerSecond, 0.05));
+        pipeline
+            .AddTimeout(fetch.TotalTimeout)
+            .AddRetry(new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = Math.Max(fetch.MaxRetryAttempts, 1),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = fetch.RetryDelay,
+                ShouldRetryAfterHeader = true,
+                // A Retry-After beyond what we are willing to wait ends the crawl now, as RateLimited.
+                ShouldHandle = args => fetch.MaxRetryAttempts > 0 && !WaitsTooLong(args.Outcome.Result, fetch.MaxRetryAfter)
+                    ? ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome))
+                    : ValueTask.FromResult(false),
+            })
+            .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+            {
+                FailureRatio = fetch.BreakerFailureRatio,
+                MinimumThroughput = fetch.BreakerMinimumThroughput,
+                SamplingDuration = fetch.BreakerSamplingDuration,
+                BreakDuration = fetch.BreakerBreakDuration,
+            })
+            .AddRateLimiter(new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = burst,
+                TokensPerPeriod = Math.Max(1, (int)Math.Round(requestsPerSecond * period.TotalSeconds)),
+                ReplenishmentPeriod = period,
+                QueueLimit = 100_000,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                AutoReplenishment = true,
+            }))
+            .AddTimeout(fetch.AttemptTimeout);
+    }
+
+    private static bool WaitsTooLong(HttpResponseMessage? response, TimeSpan limit) =>
+        response?.Headers.RetryAfter is { } retryAfter
+        && (retryAfter.Delta ?? (retryAfter.Date - DateTimeOffset.UtcNow) ?? TimeSpan.Zero) > limit;
+}

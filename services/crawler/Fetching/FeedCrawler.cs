@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using Finstage.Contracts;
+using Finstage.Crawler.Parsing;
+using Finstage.Crawler.Sources;
+using Microsoft.Extensions.Options;
+
+namespace Finstage.Crawler.Fetching;
+
+/// <summary>
+/// Turns one crawl request into exactly one result: <see cref="NewsCrawled"/> with every item of
+/// the feed, or <see cref="CrawlFailed"/> with the reason.
+/// </summary>
+public sealed class FeedCrawler(
+    SourceCatalog sources, FeedFetcher fetcher, IOptions<FetchOptions> options, CrawlerMetrics metrics, TimeProvider clock)
+{
+    public async Task<object> CrawlAsync(CrawlRequested request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await CrawlCoreAsync(request, started, cancellationToken);
+        var (outcome, articles) = result switch
+        {
+            NewsCrawled crawled => (crawled.NotModified ? "NotModified" : "Succeeded", crawled.Articles.Count),
+            CrawlFailed failed => (failed.Reason.ToString(), 0),
+            _ => throw new UnreachableException(),
+        };
+        metrics.Record(request.Source, outcome, Stopwatch.GetElapsedTime(started), articles);
+        return result;
+    }
+
+    private async Task<object> CrawlCoreAsync(CrawlRequested request, long started, CancellationToken cancellationToken)
+    {
+        if (request.NotAfter is { } notAfter && clock.GetUtcNow() > notAfter)
+        {
+            return Failed(request, CrawlFailureReason.Cancelled, $"The request expired at {notAfter:O} before it was picked up.", 0, null, started);
+        }
+        var url = sources.Resolve(request.Source, request.Symbol);
+        if (url is null)
+        {
+            return Failed(request, CrawlFailureReason.NotConfigured,
+                $"Source '{request.Source}' has no feed for '{request.Symbol}'.", 0, null, started);
+        }
+
+        var fetched = await fetcher.FetchAsync(url, cancellationToken);
+        if (fetched.Failed)
+        {
+            return Failed(request, fetched.Failure!.Value, $"{url}: {fetched.Detail}", fetched.Attempts, fetched.HttpStatus, started);
+        }
+        if (fetched.NotModified)
+        {
+            return Crawled(request, fetched, [], notModified: true, started);
+        }
+
+        var parsed = new FeedParser(new FeedParserOptions { MaxBytes = options.Value.MaxResponseBytes })
+            .Parse(fetched.Body, fetched.ContentType, url);
+        return parsed.Succeeded
+            ? Crawled(request, fetched, parsed.Feed.Items, notModified: false, started)
+            : Failed(request, parsed.Failure.Value, $"{url}: {parsed.Detail}", fetched.Attempts, fetched.HttpStatus, started);
+    }
+
+    private NewsCrawled Crawled(CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>
+        new(request.CrawlId, request.CycleId, request.Source, request.Symbol, clock.GetUtcNow(), Stopwatch.GetElapsedTime(started),
+            fetched.HttpStatus ?? 0, notModified, articles);
+
+    private CrawlFailed Failed(
+        CrawlRequested request, CrawlFailureReason reason, string detail, int attempts, int? httpStatus, long started) =>
+        new(request.CrawlId, request.CycleId, request.Source, request.Symbol, reason, detail, attempts, clock.GetUtcNow(),
+            httpStatus, Stopwatch.GetElapsedTime(started));
+}

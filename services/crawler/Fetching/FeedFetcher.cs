@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Finstage.Contracts;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.RateLimiting;
+using Polly.Timeout;
+
+namespace Finstage.Crawler.Fetching;
+
+/// <summary>
+/// Fetches one feed URL politely and safely: conditional GET, a total time budget that covers
+/// the body too, a size cap counted after decompression, and every failure named. Retries,
+/// back-off, Retry-After, the per-host circuit breaker and rate limit live in the HttpClient's
+/// resilience pipeline (see <see cref="Extensions"/>).
+/// </summary>
+public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOptions<FetchOptions> options)
+{
+    public async Task<FetchOutcome> FetchAsync(Uri url, CancellationToken cancellationToken)
+    {
+        var fetch = options.Value;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(fetch.TotalTimeout);
+        var attempts = new AttemptCountingHandler.StrongBox();
+        int? status = null;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Options.Set(AttemptCountingHandler.Key, attempts);
+            AddValidators(request, validators.Get(url));
+
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, budget.Token);
+            status = (int)response.StatusCode;
+            if (response.StatusCode == HttpStatusCode.NotModified)
+            {
+                return new FetchOutcome(status, attempts.Value, NotModified: true);
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                return Failure(response, attempts.Value);
+            }
+            if (response.Content.Headers.ContentLength > fetch.MaxResponseBytes)
+            {
+                return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.TooLarge,
+                    Detail: $"The server announced {response.Content.Headers.ContentLength} bytes; at most {fetch.MaxResponseBytes} are accepted.");
+            }
+            var body = await ReadCappedAsync(response.Content, fetch.MaxResponseBytes, budget.Token);
+            if (body is null)
+            {
+                return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.TooLarge,
+                    Detail: $"The body exceeded {fetch.MaxResponseBytes} bytes after decompression.");
+            }
+            validators.Remember(url, new FeedValidators(response.Headers.ETag?.ToString(), response.Content.Headers.LastModified));
+            return new FetchOutcome(status, attempts.Value, body, response.Content.Headers.ContentType?.ToString());
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.Timeout,
+                Detail: $"No complete answer within {fetch.TotalTimeout.TotalSeconds:0.#} s.");
+        }
+        catch (TimeoutRejectedException)
+        {
+            return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.Timeout,
+                Detail: $"Every attempt ran out of time ({fetch.AttemptTimeout.TotalSeconds:0.#} s each).");
+        }
+        catch (BrokenCircuitException exception)
+        {
+            return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.HttpError,
+                Detail: $"{url.Host} failed too often; its circuit is open ({exception.Message}).");
+        }
+        catch (RateLimiterRejectedException)
+        {
+            return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.RateLimited,
+                Detail: $"Too many requests are waiting for {url.Host}'s rate limit.");
+        }
+        catch (HttpRequestException exception)
+        {
+            return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.HttpError,
+                Detail: $"{exception.HttpRequestError}: {exception.Message}");
+        }
+    }
+
+    private static void AddValidators(HttpRequestMessage request, FeedValidators? known)
+    {
+        if (known?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var parsed))
+        {
+            request.Headers.IfNoneMatch.Add(parsed);
+        }
+        if (known?.LastModified is { } lastModified)
+        {
+            request.Headers.IfModifiedSince = lastModified;
+        }
+    }
+
+    private static FetchOutcome Failure(HttpResponseMessage response, int attempts)
+    {
+        var status = (int)response.StatusCode;
+        var detail = $"HTTP {status} {response.ReasonPhrase}".TrimEnd();
+        if (response.Headers.RetryAfter is { } retryAfter)
+        {
+            detail += $" (Retry-After: {retryAfter})";
+        }
+        if (response.Headers.Location is { } location)
+        {
+            detail += $" (a redirect to {location} that is not followed: only http(s), never https to http, at most {SafeRedirectHandler.MaxRedirects} hops)";
+        }
+        var reason = response.StatusCode == HttpStatusCode.TooManyRequests ? CrawlFailureReason.RateLimited : CrawlFailureReason.HttpError;
+        return new FetchOutcome(status, attempts, Failure: reason, Detail: detail);
+    }
+
+    // Reads at most cap bytes of the decompressed body; null when there is more.
+    private static async Task<byte[]?> ReadCappedAsync(HttpContent content, int cap, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        while (true)
+        {
+            var read = await stream.ReadAsync(chunk, cancellationToken);
+            if (read == 0)
+            {
+                return buffer.ToArray();
+            }
+            if (buffer.Length + read > cap)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+    }
+}

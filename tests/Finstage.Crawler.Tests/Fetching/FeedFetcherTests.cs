@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using Finstage.Contracts;
+using Finstage.Testing;
+using Microsoft.AspNetCore.Http;
+
+namespace Finstage.Crawler.Tests.Fetching;
+
+public sealed class FeedFetcherTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_ReturnsNotModified_WhenServerAnswers304ToRememberedETag()
+    {
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            if (context.Request.Headers.IfNoneMatch == "\"v1\"")
+            {
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+            context.Response.Headers.ETag = "\"v1\"";
+            context.Response.Headers.LastModified = "Fri, 14 Aug 2026 07:00:00 GMT";
+            await context.Response.WriteAsync(SampleFeeds.Rss("AAPL"));
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+        var url = FetchHost.FeedUrl(server.BaseAddress, "AAPL");
+
+        var first = await host.Fetcher.FetchAsync(url, Cancel);
+        var second = await host.Fetcher.FetchAsync(url, Cancel);
+
+        first.HttpStatus.ShouldBe(200);
+        first.Body.ShouldNotBeNull();
+        second.NotModified.ShouldBeTrue();
+        second.HttpStatus.ShouldBe(304);
+        var requests = server.Requests.ToArray();
+        requests[1].IfNoneMatch.ShouldBe("\"v1\"");
+        requests[1].IfModifiedSince.ShouldBe("Fri, 14 Aug 2026 07:00:00 GMT");
+        requests[0].UserAgent!.ShouldStartWith("Finstage/");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_WaitsAsToldThenSucceeds_WhenServerAnswers429WithRetryAfter()
+    {
+        var calls = 0;
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = "1";
+                return;
+            }
+            await context.Response.WriteAsync(SampleFeeds.Rss("AAPL"));
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failed.ShouldBeFalse(outcome.Detail);
+        outcome.Attempts.ShouldBe(2);
+        var requests = server.Requests.ToArray();
+        (requests[1].ReceivedAt - requests[0].ReceivedAt).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(950));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_HonoursRetryAfter_WhenServerAnswers503()
+    {
+        var calls = 0;
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers.RetryAfter = "1";
+                return;
+            }
+            await context.Response.WriteAsync(SampleFeeds.Rss("AAPL"));
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failed.ShouldBeFalse(outcome.Detail);
+        var requests = server.Requests.ToArray();
+        (requests[1].ReceivedAt - requests[0].ReceivedAt).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(950));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_FailsRateLimitedAtOnce_WhenRetryAfterIsLongerThanWeWait()
+    {
+        await using var server = await LocalFeedServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = "3600";
+            return Task.CompletedTask;
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failure.ShouldBe(CrawlFailureReason.RateLimited);
+        outcome.HttpStatus.ShouldBe(429);
+        outcome.Detail!.ShouldContain("Retry-After");
+        server.Requests.Count.ShouldBe(1);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_Retries_WhenServerFailsOnceWith500()
+    {
+        var calls = 0;
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                return;
+            }
+            await context.Response.WriteAsync(SampleFeeds.Rss("AAPL"));
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failed.ShouldBeFalse(outcome.Detail);
+        outcome.Attempts.ShouldBe(2);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_GivesUpAfterBoundedRetries_WhenServerKeepsFailing()
+    {
+        await using var server = await LocalFeedServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status502BadGateway;
+            return Task.CompletedTask;
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress, new Dictionary<string, string?> { ["Fetch:MaxRetryAttempts"] = "2" });
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failure.ShouldBe(CrawlFailureReason.HttpError);
+        outcome.HttpStatus.ShouldBe(502);
+        outcome.Attempts.ShouldBe(3);
+        server.Requests.Count.ShouldBe(3);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_FailsWithNotFound_WithoutRetrying()
+    {
+        await using var server = await LocalFeedServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failure.ShouldBe(CrawlFailureReason.HttpError);
+        outcome.Detail!.ShouldContain("404");
+        server.Requests.Count.ShouldBe(1);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_TimesOut_WhenServerDripsTheBody()
+    {
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/rss+xml";
+            await context.Response.StartAsync(context.RequestAborted);
+            for (var i = 0; i < 200 && !context.RequestAborted.IsCancellationRequested; i++)
+            {
+                await context.Response.WriteAsync(" ", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(100, context.RequestAborted);
+            }
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress, new Dictionary<string, string?> { ["Fetch:TotalTimeout"] = "00:00:01.500" });
+        var clock = Stopwatch.StartNew();
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failure.ShouldBe(CrawlFailureReason.Timeout);
+        // Far below the 20 s the drip would take: the budget covers the body, not just the headers.
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(15));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_RefusesAsTooLarge_WhenServerAnnouncesAnOversizedBody()
+    {
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            context.Response.ContentLength = 6 * 1024 * 1024;
+            await context.Response.Body.WriteAsync(new byte[6 * 1024 * 1024], context.RequestAborted);
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failure.ShouldBe(CrawlFailureReason.TooLarge);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_RefusesAsTooLarge_WhenAnUnannouncedBodyOutgrowsTheCap()
+    {
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            var chunk = new byte[64 * 1024];
+            for (var i = 0; i < 40 && !context.RequestAborted.IsCancellationRequested; i++)
+            {
+                await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+            }
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress, new Dictionary<string, string?> { ["Fetch:MaxResponseBytes"] = "1048576" });
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failure.ShouldBe(CrawlFailureReason.TooLarge);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task FetchAsync_RefusesAsTooLarge_WhenAGzipBombExpandsPastTheCap()
+    {
+        // 200 MB of zeros, about 200 KB on the wire.
+        byte[] bomb;
+        using (var compressed = new MemoryStream())
+        {
+            using (var gzip = new GZipStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
+            {
+                var zeros = new byte[1024 * 1024];
+                for (var i = 0; i < 200; i++)
+                {
+                    gzip.Write(zeros);
+                }
+            }
+            bomb = compressed.ToArray();
+        }
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            context.Response.Headers.ContentEncoding = "gzip";
+            context.Response.ContentType = "application/rss+xml";
+            context.Response.ContentLength = bomb.Length;
+            await context.Response.Body.WriteAsync(bomb, context.RequestAborted);
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+        var before = GC.GetTotalAllocatedBytes();
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failure.ShouldBe(CrawlFailureReason.TooLarge);
+        outcome.Detail!.ShouldContain("after decompression");
+        // Reading stopped at the cap: nowhere near the 200 MB the bomb would expand to was allocated.
+        (GC.GetTotalAllocatedBytes() - before).ShouldBeLessThan(64L * 1024 * 1024);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_FailsWithoutFollowing_WhenRedirectedOutOfHttp()
+    {
+        await using var server = await LocalFeedServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status302Found;
+            context.Response.Headers.Location = "file:///etc/passwd";
+            return Task.CompletedTask;
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var outcome = await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, "AAPL"), Cancel);
+
+        outcome.Failure.ShouldBe(CrawlFailureReason.HttpError);
+        outcome.HttpStatus.ShouldBe(302);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task FetchAsync_NeverExceedsTheHostsRate_WhenManyFetchesRunAtOnce()
+    {
+        const double rate = 5;
+        const int burst = 2;
+        await using var server = await LocalFeedServer.StartAsync(context => context.Response.WriteAsync(SampleFeeds.Rss("AAPL")), Cancel);
+        using var host = new FetchHost(server.BaseAddress, new Dictionary<string, string?>
+        {
+            ["Sources:local:RequestsPerSecond"] = rate.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Sources:local:Burst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 15)
+            .Select(i => host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, $"S{i}"), Cancel)));
+
+        outcomes.ShouldAllBe(outcome => !outcome.Failed);
+        var times = server.Requests.Select(r => r.ReceivedAt).Order().ToArray();
+        times.Length.ShouldBe(15);
+        // In any window of w seconds, a token bucket lets through at most burst + rate × w requests
+        // (one more for the refill that may land on the window's edge).
+        for (var i = 0; i < times.Length; i++)
+        {
+            for (var j = i; j < times.Length; j++)
+            {
+                var window = (times[j] - times[i]).TotalSeconds;
+                (j - i + 1).ShouldBeLessThanOrEqualTo((int)Math.Floor(burst + (rate * window)) + 1, $"requests {i}..{j} within {window:0.000} s");
+            }
+        }
+    }
+}

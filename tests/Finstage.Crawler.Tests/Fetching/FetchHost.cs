@@ -1,0 +1,42 @@
+using Finstage.Crawler.Fetching;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Finstage.Crawler.Tests.Fetching;
+
+/// <summary>The crawler's real fetching services (sources, HTTP pipeline, parser), pointed at a local feed server.</summary>
+internal sealed class FetchHost : IDisposable
+{
+    private readonly IHost _host;
+
+    public FetchHost(Uri feedServer, IDictionary<string, string?>? settings = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sources:local:UrlTemplate"] = new Uri(feedServer, "feeds/{symbol}").ToString(),
+            ["Sources:local:RequestsPerSecond"] = "1000",
+            ["Sources:local:Burst"] = "1000",
+            ["Fetch:RetryDelay"] = "00:00:00.050",
+            ["Fetch:AttemptTimeout"] = "00:00:05",
+            ["Fetch:TotalTimeout"] = "00:00:20",
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+        builder.AddFeedFetching();
+        _host = builder.Build();
+    }
+
+    public FeedFetcher Fetcher => _host.Services.GetRequiredService<FeedFetcher>();
+
+    public FeedCrawler Crawler => _host.Services.GetRequiredService<FeedCrawler>();
+
+    public static Uri FeedUrl(Uri server, string symbol) => new(server, "feeds/" + Uri.EscapeDataString(symbol));
+
+    public void Dispose() => _host.Dispose();
+}
