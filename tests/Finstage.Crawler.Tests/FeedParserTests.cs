@@ -148,7 +148,7 @@ public sealed class FeedParserTests
         feed.Title.ShouldBe("Cut off mid-transfer");
         feed.Items.Select(i => i.Url).ShouldBe(["https://cut.example.com/1", "https://cut.example.com/2"]);
         feed.Items[0].PublishedAt.ShouldBe(Utc("2026-09-01T10:00:00Z"));
-        feed.Warnings.ShouldContain(w => w.Contains("not well-formed", StringComparison.Ordinal));
+        feed.Warnings.ShouldContain(w => w.Contains("not well-formed XML; kept what was complete before line 17", StringComparison.Ordinal));
     }
 
     [Fact(Timeout = 30_000)]
