@@ -253,6 +253,17 @@ public sealed class FeedParserTests
     }
 
     [Fact(Timeout = 30_000)]
+    public void Parse_ReadsUtf8_WhenHttpCharsetWronglySaysAscii()
+    {
+        var bytes = Encoding.UTF8.GetBytes("<rss version=\"2.0\"><channel><title>Ünïcode “text”</title></channel></rss>");
+
+        var feed = _parser.Parse(bytes, "text/xml; charset=us-ascii").Feed!;
+
+        feed.Title.ShouldBe("Ünïcode “text”");
+        feed.Warnings.ShouldContain(w => w.StartsWith("bytes that are not valid us-ascii", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30_000)]
     public void Parse_ReturnsTooLarge_WhenDocumentExceedsTheCap()
     {
         var parser = new FeedParser(new FeedParserOptions { MaxBytes = 1_000 });
