@@ -342,6 +342,21 @@ public sealed class FeedParserTests
     }
 
     [Fact(Timeout = 30_000)]
+    public void Parse_PrefersCoreElements_WhenAnExtensionUsesTheSameNameFirst()
+    {
+        const string rss = """
+            <rss version="2.0" xmlns:x="https://vendor.example.com/ns"><channel><x:title>vendor</x:title><title>core</title>
+              <item><x:link>https://vendor.example.com/wrong</x:link><link>https://core.example.com/1</link><title>t</title></item>
+            </channel></rss>
+            """;
+
+        var feed = _parser.Parse(Encoding.UTF8.GetBytes(rss)).Feed!;
+
+        feed.Title.ShouldBe("core");
+        feed.Items.ShouldHaveSingleItem().Url.ShouldBe("https://core.example.com/1");
+    }
+
+    [Fact(Timeout = 30_000)]
     public void Parse_ReturnsAnEmptyFeed_WhenChannelHasNoItems()
     {
         var feed = _parser.Parse("<rss version=\"2.0\"><channel><title>Quiet day</title></channel></rss>"u8).Feed!;
