@@ -151,6 +151,34 @@ public sealed class FeedParserTests
         feed.Warnings.ShouldContain(w => w.Contains("not well-formed XML; kept what was complete before line 17", StringComparison.Ordinal));
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData("yahoo-child-order.xml")]
+    [InlineData("atom-escaped-html.xml")]
+    [InlineData("investing-zoneless.xml")]
+    [InlineData("rss10-rdf.xml")]
+    [InlineData("utf16le-bom.xml")]
+    public void Parse_KeepsOnlyWholeItemsAndNeverThrows_WhenDocumentIsCutAnywhere(string fixture)
+    {
+        var bytes = FixturePaths.OwnBytes(fixture);
+        var full = _parser.Parse(bytes).Feed!.Items;
+
+        for (var cut = 0; cut < bytes.Length; cut += 7)
+        {
+            var result = _parser.Parse(bytes.AsSpan(0, cut));
+            if (!result.Succeeded)
+            {
+                result.Failure.ShouldBe(CrawlFailureReason.ParseError, $"cut at {cut}");
+                continue;
+            }
+
+            // Every article recovered from a prefix is exactly the article the whole document gives.
+            foreach (var item in result.Feed.Items)
+            {
+                full.ShouldContain(item, $"cut at {cut}");
+            }
+        }
+    }
+
     [Fact(Timeout = 30_000)]
     public void Parse_DecodesHtmlEntities_WhenXmlDoesNotDefineThem()
     {
