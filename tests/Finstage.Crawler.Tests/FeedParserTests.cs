@@ -148,7 +148,35 @@ public sealed class FeedParserTests
         feed.Title.ShouldBe("Cut off mid-transfer");
         feed.Items.Select(i => i.Url).ShouldBe(["https://cut.example.com/1", "https://cut.example.com/2"]);
         feed.Items[0].PublishedAt.ShouldBe(Utc("2026-09-01T10:00:00Z"));
-        feed.Warnings.ShouldContain(w => w.Contains("not well-formed", StringComparison.Ordinal));
+        feed.Warnings.ShouldContain(w => w.Contains("not well-formed XML; kept what was complete before line 17", StringComparison.Ordinal));
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("yahoo-child-order.xml")]
+    [InlineData("atom-escaped-html.xml")]
+    [InlineData("investing-zoneless.xml")]
+    [InlineData("rss10-rdf.xml")]
+    [InlineData("utf16le-bom.xml")]
+    public void Parse_KeepsOnlyWholeItemsAndNeverThrows_WhenDocumentIsCutAnywhere(string fixture)
+    {
+        var bytes = FixturePaths.OwnBytes(fixture);
+        var full = _parser.Parse(bytes).Feed!.Items;
+
+        for (var cut = 0; cut < bytes.Length; cut += 7)
+        {
+            var result = _parser.Parse(bytes.AsSpan(0, cut));
+            if (!result.Succeeded)
+            {
+                result.Failure.ShouldBe(CrawlFailureReason.ParseError, $"cut at {cut}");
+                continue;
+            }
+
+            // Every article recovered from a prefix is exactly the article the whole document gives.
+            foreach (var item in result.Feed.Items)
+            {
+                full.ShouldContain(item, $"cut at {cut}");
+            }
+        }
     }
 
     [Fact(Timeout = 30_000)]
@@ -253,6 +281,17 @@ public sealed class FeedParserTests
     }
 
     [Fact(Timeout = 30_000)]
+    public void Parse_ReadsUtf8_WhenHttpCharsetWronglySaysAscii()
+    {
+        var bytes = Encoding.UTF8.GetBytes("<rss version=\"2.0\"><channel><title>Ünïcode “text”</title></channel></rss>");
+
+        var feed = _parser.Parse(bytes, "text/xml; charset=us-ascii").Feed!;
+
+        feed.Title.ShouldBe("Ünïcode “text”");
+        feed.Warnings.ShouldContain(w => w.StartsWith("bytes that are not valid us-ascii", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30_000)]
     public void Parse_ReturnsTooLarge_WhenDocumentExceedsTheCap()
     {
         var parser = new FeedParser(new FeedParserOptions { MaxBytes = 1_000 });
@@ -328,6 +367,21 @@ public sealed class FeedParserTests
 
         feed.Items.ShouldHaveSingleItem().Author.ShouldBe("Ann One");
         feed.Warnings.ShouldHaveSingleItem().ShouldBe("undeclared namespace prefix(es) dc, itunes declared");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public void Parse_PrefersCoreElements_WhenAnExtensionUsesTheSameNameFirst()
+    {
+        const string rss = """
+            <rss version="2.0" xmlns:x="https://vendor.example.com/ns"><channel><x:title>vendor</x:title><title>core</title>
+              <item><x:link>https://vendor.example.com/wrong</x:link><link>https://core.example.com/1</link><title>t</title></item>
+            </channel></rss>
+            """;
+
+        var feed = _parser.Parse(Encoding.UTF8.GetBytes(rss)).Feed!;
+
+        feed.Title.ShouldBe("core");
+        feed.Items.ShouldHaveSingleItem().Url.ShouldBe("https://core.example.com/1");
     }
 
     [Fact(Timeout = 30_000)]

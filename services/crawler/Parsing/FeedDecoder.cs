@@ -9,6 +9,8 @@ namespace Finstage.Crawler.Parsing;
 /// the document is read as UTF-8 or windows-1252 instead and a warning says so.</remarks>
 internal static partial class FeedDecoder
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
     static FeedDecoder() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
     public static string Decode(ReadOnlySpan<byte> bytes, string? contentType, List<string> warnings)
@@ -21,7 +23,7 @@ internal static partial class FeedDecoder
         }
 
         warnings.Add($"bytes that are not valid {encoding.WebName} (from {source})");
-        if (encoding.CodePage != Encoding.UTF8.CodePage && TryDecodeStrict(Encoding.UTF8, body, out text))
+        if (encoding.CodePage != StrictUtf8.CodePage && TryDecodeStrict(StrictUtf8, body, out text))
         {
             return text;
         }

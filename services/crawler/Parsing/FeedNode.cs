@@ -37,8 +37,6 @@ internal sealed class FeedNode
     /// <summary>The text directly inside this element (not inside its children).</summary>
     public string OwnText => string.Concat(_content.OfType<string>());
 
-    public IReadOnlyList<object> Content => _content;
-
     public string? Attribute(string localName, string ns = "")
     {
         foreach (var (attributeNs, name, value) in _attributes)
@@ -54,20 +52,6 @@ internal sealed class FeedNode
 
     public bool DeclaresNamespace(string ns) =>
         _attributes.Exists(a => a.Namespace == "http://www.w3.org/2000/xmlns/" && a.Value == ns);
-
-    /// <summary>The first attribute with this local name in any namespace (feeds are careless with prefixes).</summary>
-    public string? AnyAttribute(string localName)
-    {
-        foreach (var (_, name, value) in _attributes)
-        {
-            if (name.Equals(localName, StringComparison.OrdinalIgnoreCase))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>Reads the whole document, keeping everything read before any error.</summary>
     /// <returns>The root element (null when none was read) and the reader's error, if any.</returns>

@@ -23,6 +23,7 @@ internal static class Namespaces
 
     /// <summary>Whether an element in this namespace can be a core RSS element (title, link, item…).</summary>
     /// <remarks>RSS core elements come in no namespace, the RSS 0.9 or 1.0 namespace, or whatever default
-    /// namespace a publisher chose for the whole document; extension namespaces never count.</remarks>
-    public static bool IsRssCore(string ns) => ns.Length == 0 || ns is Rss10 or Rss090 || !Extensions.Contains(ns);
+    /// namespace a publisher chose for the whole document (the root's); extension namespaces never count.</remarks>
+    public static bool IsRssCore(string ns, string rootNamespace) =>
+        ns.Length == 0 || ns is Rss10 or Rss090 || (ns == rootNamespace && !Extensions.Contains(ns));
 }

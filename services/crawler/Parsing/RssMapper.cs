@@ -3,7 +3,6 @@ namespace Finstage.Crawler.Parsing;
 /// <summary>Maps an RSS 0.9x, 1.0 (RDF) or 2.0 document tree onto entries.</summary>
 internal static class RssMapper
 {
-    private static readonly Func<string, bool> Core = Namespaces.IsRssCore;
     private static readonly Func<string, bool> Dc = Fields.Exactly(Namespaces.Dc);
     private static readonly Func<string, bool> DcTerms = Fields.Exactly(Namespaces.DcTerms);
     private static readonly Func<string, bool> Atom = Fields.Exactly(Namespaces.Atom10);
@@ -11,16 +10,17 @@ internal static class RssMapper
 
     public static ParsedFeed Map(FeedNode root, FeedFormat format, List<string> warnings, Uri? documentUri)
     {
-        var channel = root.LocalName == "channel" ? root : Fields.First(root, "channel", Core);
-        var title = Fields.HtmlValue(Fields.First(channel, "title", Core)) ?? Fields.HtmlValue(Fields.First(channel, "title", Dc));
-        var link = ChannelLink(channel, documentUri);
+        Func<string, bool> core = ns => Namespaces.IsRssCore(ns, root.Namespace);
+        var channel = root.LocalName == "channel" ? root : Fields.First(root, "channel", core);
+        var title = Fields.HtmlValue(Fields.First(channel, "title", core)) ?? Fields.HtmlValue(Fields.First(channel, "title", Dc));
+        var link = ChannelLink(channel, core, documentUri);
         var fallbackBase = documentUri ?? (link is null ? null : new Uri(link));
 
         // RSS 0.9 and 1.0 put items beside the channel; 0.91–2.0 inside it. Some feeds mix the two.
-        var itemNodes = Fields.All(channel, "item", Core);
+        var itemNodes = Fields.All(channel, "item", core);
         if (channel != root)
         {
-            itemNodes = itemNodes.Concat(Fields.All(root, "item", Core));
+            itemNodes = itemNodes.Concat(Fields.All(root, "item", core));
         }
 
         var entries = new List<FeedEntry>();
@@ -33,7 +33,7 @@ internal static class RssMapper
                 continue;
             }
 
-            entries.Add(Entry(item, fallbackBase));
+            entries.Add(Entry(item, core, fallbackBase));
         }
 
         if (incomplete > 0)
@@ -44,14 +44,14 @@ internal static class RssMapper
         return FeedParser.Build(format, title, link, entries, warnings);
     }
 
-    private static string? ChannelLink(FeedNode? channel, Uri? documentUri)
+    private static string? ChannelLink(FeedNode? channel, Func<string, bool> core, Uri? documentUri)
     {
         if (channel is null)
         {
             return null;
         }
 
-        var linkNode = Fields.First(channel, "link", Core);
+        var linkNode = Fields.First(channel, "link", core);
         if (linkNode is { Complete: true } && Fields.Link(linkNode.DeepText(), linkNode, documentUri) is { } link)
         {
             return link;
@@ -61,13 +61,13 @@ internal static class RssMapper
         return alternate is null ? null : Fields.Link(alternate.Attribute("href"), alternate, documentUri);
     }
 
-    private static FeedEntry Entry(FeedNode item, Uri? fallbackBase)
+    private static FeedEntry Entry(FeedNode item, Func<string, bool> core, Uri? fallbackBase)
     {
-        var guidNode = Fields.First(item, "guid", Core);
+        var guidNode = Fields.First(item, "guid", core);
         var guid = Fields.PlainValue(guidNode);
         var about = item.Attribute("about", Namespaces.Rdf);
 
-        var linkNode = Fields.First(item, "link", Core);
+        var linkNode = Fields.First(item, "link", core);
         var url = linkNode is null ? null : Fields.Link(linkNode.DeepText(), linkNode, fallbackBase);
         var alternate = Fields.All(item, "link", Atom).FirstOrDefault(l => (l.Attribute("rel") ?? "alternate") == "alternate");
         url ??= alternate is null ? null : Fields.Link(alternate.Attribute("href"), alternate, fallbackBase);
@@ -81,17 +81,17 @@ internal static class RssMapper
 
         url ??= about is null ? null : Fields.Link(about, item, fallbackBase);
 
-        var title = Fields.HtmlValue(Fields.First(item, "title", Core))
+        var title = Fields.HtmlValue(Fields.First(item, "title", core))
             ?? Fields.HtmlValue(Fields.First(item, "title", Dc))
             ?? Fields.HtmlValue(Fields.First(item, "title", Media))
             ?? Fields.HtmlValue(Fields.First(Fields.First(item, "group", Media), "title", Media));
 
-        var summary = Fields.HtmlValue(Fields.First(item, "description", Core))
+        var summary = Fields.HtmlValue(Fields.First(item, "description", core))
             ?? Fields.HtmlValue(Fields.First(item, "description", Dc))
             ?? Fields.HtmlValue(Fields.First(item, "encoded", Fields.Exactly(Namespaces.Content)))
             ?? Fields.MediaDescription(item);
 
-        var published = Fields.Date(Fields.First(item, "pubDate", Core))
+        var published = Fields.Date(Fields.First(item, "pubDate", core))
             ?? Fields.Date(Fields.First(item, "date", Dc))
             ?? Fields.Date(Fields.First(item, "issued", DcTerms))
             ?? Fields.Date(Fields.First(item, "created", DcTerms))
@@ -99,11 +99,11 @@ internal static class RssMapper
             ?? Fields.Date(Fields.First(item, "modified", DcTerms))
             ?? Fields.Date(Fields.First(item, "updated", Atom));
 
-        var author = Fields.Author(Fields.PlainValue(Fields.First(item, "author", Core)))
+        var author = Fields.Author(Fields.PlainValue(Fields.First(item, "author", core)))
             ?? Fields.JoinDistinct(Fields.All(item, "creator", Dc).Select(Fields.PlainValue))
             ?? Fields.PlainValue(Fields.First(item, "author", Fields.Exactly(Namespaces.Itunes)));
 
-        var publisher = Fields.PlainValue(Fields.First(item, "source", Core))
+        var publisher = Fields.PlainValue(Fields.First(item, "source", core))
             ?? Fields.PlainValue(Fields.First(item, "publisher", Dc));
 
         return new FeedEntry(url, title, summary, published, author, publisher, Fields.Image(item, fallbackBase), guid ?? about);

@@ -51,10 +51,12 @@ internal sealed partial class XmlPreprocessor
             return new Outcome(null, rootName, FeedParseResult.NotAFeed("an HTML page (<html> root element), not RSS or Atom"));
         }
 
-        var body = RepairBody(start);
+        // The dropped prolog leaves its line breaks behind, so the reader's line numbers match the document's.
+        var prologLines = _text.AsSpan(0, start).Count('\n');
+        var body = RepairBody(start, prologLines);
         return _failure is not null
             ? new Outcome(null, rootName, _failure)
-            : new Outcome(DeclareMissingPrefixes(body, rootName.Length), rootName, null);
+            : new Outcome(DeclareMissingPrefixes(body, prologLines + 1 + rootName.Length), rootName, null);
     }
 
     private int SkipProlog()
@@ -128,10 +130,11 @@ internal sealed partial class XmlPreprocessor
         }
     }
 
-    private string RepairBody(int start)
+    private string RepairBody(int start, int prologLines)
     {
         var text = _text;
         var sb = new StringBuilder(text.Length - start + 256);
+        sb.Append('\n', prologLines);
         var i = start;
         while (i < text.Length && _failure is null)
         {
@@ -315,7 +318,7 @@ internal sealed partial class XmlPreprocessor
 
     // Feeds use dc:, media: or itunes: without declaring them, which XML calls fatal. Well-known prefixes get
     // their real namespace (so dc:creator is still read as the author); unknown ones a placeholder.
-    private string DeclareMissingPrefixes(string body, int rootNameLength)
+    private string DeclareMissingPrefixes(string body, int afterRootName)
     {
         var missing = _usedPrefixes
             .Where(p => p is not "xml" and not "xmlns" && !_declaredPrefixes.Contains(p))
@@ -329,7 +332,7 @@ internal sealed partial class XmlPreprocessor
 
         AddOnce($"undeclared namespace prefix(es) {string.Join(", ", missing)} declared");
         var declarations = string.Concat(missing.Select(p => $" xmlns:{p}=\"{WellKnownNamespace(p)}\""));
-        return body.Insert(1 + rootNameLength, declarations);
+        return body.Insert(afterRootName, declarations);
     }
 
     // Tags only (never CDATA, comments or text), so "<o:p>" inside escaped HTML is not mistaken for XML.
