@@ -15,3 +15,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 await app.RunAsync();
 return 0;
+
+/// <summary>The crawler's entry point, visible to its tests.</summary>
+public partial class Program;

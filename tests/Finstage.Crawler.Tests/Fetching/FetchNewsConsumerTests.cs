@@ -1,0 +1,160 @@
+using Finstage.Contracts;
+using Finstage.Testing;
+using MassTransit;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Finstage.Crawler.Tests.Fetching;
+
+/// <summary>
+/// The crawler service in-process against the real RabbitMQ (a virtual host of its own) and a
+/// local feed server, with probes that receive what it publishes.
+/// </summary>
+public sealed class CrawlerFixture : IAsyncLifetime
+{
+    public const int ConcurrencyLimit = 3;
+
+    private int _inFlight;
+    private int _maxInFlight;
+
+    public LocalFeedServer Feeds { get; private set; } = null!;
+
+    public MessageProbe<NewsCrawled> Crawled { get; private set; } = null!;
+
+    public MessageProbe<CrawlFailed> Failed { get; private set; } = null!;
+
+    public WebApplicationFactory<Program> Crawler { get; private set; } = null!;
+
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    public async ValueTask InitializeAsync()
+    {
+        Feeds = await LocalFeedServer.StartAsync(ServeAsync);
+        var broker = await TestServers.CreateVirtualHostAsync("finstage-crawler-tests");
+        Crawled = await MessageProbe<NewsCrawled>.StartAsync(broker, "crawler-tests-news-crawled");
+        Failed = await MessageProbe<CrawlFailed>.StartAsync(broker, "crawler-tests-crawl-failed");
+        Crawler = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseSetting("ConnectionStrings:RabbitMq", broker.ToString());
+            web.UseSetting("Sources:local:UrlTemplate", new Uri(Feeds.BaseAddress, "feeds/{symbol}").ToString());
+            web.UseSetting("Sources:local:RequestsPerSecond", "1000");
+            web.UseSetting("Sources:local:Burst", "1000");
+            web.UseSetting("Fetch:ConcurrentMessageLimit", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            web.UseSetting("Fetch:PrefetchCount", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            web.UseSetting("Fetch:RetryDelay", "00:00:00.050");
+        });
+        _ = Crawler.Services;
+    }
+
+    public async Task PublishAsync(CrawlRequested request)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Crawler.Services.GetRequiredService<IBus>().Publish(request, deadline.Token);
+    }
+
+    private async Task ServeAsync(HttpContext context)
+    {
+        var symbol = context.Request.Path.Value!.Split('/')[^1];
+        if (symbol.StartsWith("SLOW", StringComparison.Ordinal))
+        {
+            var now = Interlocked.Increment(ref _inFlight);
+            int seen;
+            while ((seen = Volatile.Read(ref _maxInFlight)) < now && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
+            {
+            }
+            try
+            {
+                await Task.Delay(150, context.RequestAborted);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+        switch (symbol)
+        {
+            case "MISSING":
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            case "HTML":
+                context.Response.ContentType = "text/html";
+                await context.Response.WriteAsync("<!DOCTYPE html><html><head><title>Markets</title></head><body><p>Not a feed</p></body></html>");
+                return;
+            default:
+                context.Response.ContentType = "application/rss+xml; charset=utf-8";
+                await context.Response.WriteAsync(SampleFeeds.Rss(symbol));
+                return;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Crawler.DisposeAsync();
+        await Crawled.DisposeAsync();
+        await Failed.DisposeAsync();
+        await Feeds.DisposeAsync();
+    }
+}
+
+public sealed class FetchNewsConsumerTests(CrawlerFixture crawler) : IClassFixture<CrawlerFixture>
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 90_000)]
+    public async Task Consume_PublishesExactlyOneResultWithItsReason_ForEveryRequest()
+    {
+        var cycle = Guid.NewGuid();
+        CrawlRequested Request(string source, string symbol, DateTimeOffset? notAfter = null) =>
+            new(Guid.NewGuid(), cycle, source, symbol, DateTimeOffset.UtcNow, notAfter ?? DateTimeOffset.UtcNow.AddMinutes(5));
+        var good = Request("local", "AAPL");
+        var requests = new[]
+        {
+            good,
+            Request("local", "MISSING"),
+            Request("local", "HTML"),
+            Request("nosuch", "AAPL"),
+            Request("local", "TSLA", DateTimeOffset.UtcNow.AddMinutes(-1)),
+        };
+        var reasons = new Dictionary<Guid, CrawlFailureReason>
+        {
+            [requests[1].CrawlId] = CrawlFailureReason.HttpError,
+            [requests[2].CrawlId] = CrawlFailureReason.NotAFeed,
+            [requests[3].CrawlId] = CrawlFailureReason.NotConfigured,
+            [requests[4].CrawlId] = CrawlFailureReason.Cancelled,
+        };
+
+        foreach (var request in requests)
+        {
+            await crawler.PublishAsync(request);
+        }
+
+        var crawled = await crawler.Crawled.WaitForAsync(1, message => message.CycleId == cycle, TimeSpan.FromSeconds(60), Cancel);
+        var failed = await crawler.Failed.WaitForAsync(4, message => message.CycleId == cycle, TimeSpan.FromSeconds(60), Cancel);
+        crawled.Single().Message.CrawlId.ShouldBe(good.CrawlId);
+        crawled.Single().Message.Articles.Select(article => article.Url).ShouldBe(["https://example.com/AAPL/1", "https://example.com/AAPL/2"]);
+        crawled.Single().Message.HttpStatus.ShouldBe(200);
+        failed.Count.ShouldBe(4);
+        failed.ToDictionary(received => received.Message.CrawlId, received => received.Message.Reason).ShouldBe(reasons, ignoreOrder: true);
+        failed.ShouldAllBe(received => received.Message.Detail.Length > 0);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task Consume_NeverFetchesMoreAtOnceThanTheLimit_WhenManyRequestsAreQueued()
+    {
+        var cycle = Guid.NewGuid();
+        var requests = Enumerable.Range(0, 12)
+            .Select(i => new CrawlRequested(Guid.NewGuid(), cycle, "local", $"SLOW{i}", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5)))
+            .ToList();
+
+        foreach (var request in requests)
+        {
+            await crawler.PublishAsync(request);
+        }
+
+        var crawled = await crawler.Crawled.WaitForAsync(12, message => message.CycleId == cycle, TimeSpan.FromSeconds(60), Cancel);
+        crawled.Select(received => received.Message.CrawlId).ShouldBe(requests.Select(request => request.CrawlId), ignoreOrder: true);
+        crawler.MaxInFlight.ShouldBeLessThanOrEqualTo(CrawlerFixture.ConcurrencyLimit);
+        crawler.MaxInFlight.ShouldBeGreaterThan(0);
+    }
+}
