@@ -101,7 +101,7 @@ public sealed class MySqlStorageTests : IDisposable
     public async Task FetchedJob_HoldsNoServerSession_WhileItIsBeingProcessed()
     {
         // Without pooling every session the storage opens is visible in the process list, and none stays idle.
-        var unpooled = new MySqlConnectionStringBuilder(TestDatabase.ConnectionString) { Pooling = false }.ConnectionString;
+        var unpooled = new MySqlConnectionStringBuilder(TestDatabase.SessionsConnectionString) { Pooling = false }.ConnectionString;
         using var storage = new MySqlStorage(unpooled, new MySqlStorageOptions { TablesPrefix = Prefix, QueuePollInterval = TimeSpan.FromMilliseconds(50) });
         using var connection = storage.GetConnection();
         for (var i = 0; i < 20; i++)
@@ -122,7 +122,7 @@ public sealed class MySqlStorageTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task DistributedLock_HoldsExactlyOneSession_WhileHeld()
     {
-        var unpooled = new MySqlConnectionStringBuilder(TestDatabase.ConnectionString) { Pooling = false }.ConnectionString;
+        var unpooled = new MySqlConnectionStringBuilder(TestDatabase.SessionsConnectionString) { Pooling = false }.ConnectionString;
         using var storage = new MySqlStorage(unpooled, new MySqlStorageOptions { TablesPrefix = Prefix });
         using var connection = storage.GetConnection();
 
@@ -239,7 +239,8 @@ public sealed class MySqlStorageTests : IDisposable
         await using var rival = await OpenTestDatabaseAsync();
         await using var rivalTx = await rival.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, Cancellation);
         // The rival writes more rows, so InnoDB picks our small transaction as the victim.
-        await ExecuteAsync(rival, $"INSERT INTO {t.List} (`key`, `value`) SELECT 'dl-ballast', seq FROM seq_1_to_200", rivalTx);
+        var ballast = string.Join(", ", Enumerable.Range(0, 200).Select(i => $"('dl-ballast', '{i}')"));
+        await ExecuteAsync(rival, $"INSERT INTO {t.List} (`key`, `value`) VALUES {ballast}", rivalTx);
         await ExecuteAsync(rival, $"UPDATE {t.Hash} SET `value` = 'rival' WHERE `key` = 'dl' AND `field` = 'b'", rivalTx);
 
         var attempts = 0;
@@ -257,7 +258,7 @@ public sealed class MySqlStorageTests : IDisposable
                     await ExecuteAsync(rival, $"UPDATE {t.Hash} SET `value` = 'rival' WHERE `key` = 'dl' AND `field` = 'a'", rivalTx);
                     await rivalTx.CommitAsync();
                 });
-                WaitUntilBlocked();
+                WaitUntilBlocked(rival.ServerThread);
             }
 
             c.Execute($"UPDATE {t.Hash} SET `value` = 'ours' WHERE `key` = 'dl' AND `field` = 'b'", tx);
@@ -457,8 +458,9 @@ public sealed class MySqlStorageTests : IDisposable
         var parent = client.Enqueue(() => TestJobs.Record("dashboard"));
         client.ContinueJobWith(parent, () => TestJobs.Record("dashboard-continuation"));
         client.Schedule(() => TestJobs.Record("dashboard"), TimeSpan.FromHours(1));
-        client.Delete(client.Enqueue(() => TestJobs.Record("dashboard")));
-        client.Create(() => TestJobs.Record("dashboard"), new FailedState(new InvalidOperationException("boom")));
+        var deleted = client.Enqueue(() => TestJobs.Record("dashboard"));
+        client.Delete(deleted);
+        client.Create(() => TestJobs.RecordWithoutRetry("dashboard"), new FailedState(new InvalidOperationException("boom")));
         using (var connection = _storage.GetConnection())
         {
             connection.AnnounceServer("dashboard-server", new ServerContext { WorkerCount = 1, Queues = DefaultQueue });
@@ -470,7 +472,10 @@ public sealed class MySqlStorageTests : IDisposable
         api.AwaitingJobs(0, 10).ShouldHaveSingleItem().Value.InAwaitingState.ShouldBeTrue();
         api.ProcessingJobs(0, 10).ShouldBeEmpty();
         api.FailedJobs(0, 10).ShouldHaveSingleItem().Value.ExceptionMessage.ShouldBe("boom");
-        api.Queues().ShouldHaveSingleItem().FirstJobs.Count.ShouldBe(1);
+        // A deleted job keeps its queue entry until a worker takes and drops it; the page shows it as not enqueued.
+        var firstJobs = api.Queues().ShouldHaveSingleItem().FirstJobs;
+        firstJobs.Single(j => j.Key == parent).Value.InEnqueuedState.ShouldBeTrue();
+        firstJobs.Single(j => j.Key == deleted).Value.InEnqueuedState.ShouldBeFalse();
         api.Servers().ShouldHaveSingleItem();
         api.JobDetails(parent).ShouldNotBeNull().Properties.ShouldContainKey("CurrentCulture");
         api.HourlyDeletedJobs().Values.Sum().ShouldBe(1);
@@ -487,7 +492,16 @@ public sealed class MySqlStorageTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task GlobalConfiguration_UsesMySqlStorage_WhenExtensionIsCalled()
     {
-        var previous = JobStorage.Current;
+        JobStorage? previous = null;
+        try
+        {
+            previous = JobStorage.Current;
+        }
+        catch (InvalidOperationException)
+        {
+            // Nothing configured yet.
+        }
+
         try
         {
             var configured = GlobalConfiguration.Configuration.UseMySqlStorage(TestDatabase.ConnectionString, new MySqlStorageOptions { TablesPrefix = Prefix });
@@ -496,7 +510,7 @@ public sealed class MySqlStorageTests : IDisposable
         }
         finally
         {
-            JobStorage.Current = previous;
+            JobStorage.Current = previous!;
         }
 
         await Task.CompletedTask;
@@ -522,14 +536,16 @@ public sealed class MySqlStorageTests : IDisposable
         }
     }
 
-    private static void WaitUntilBlocked()
+    private static void WaitUntilBlocked(int session)
     {
+        // A session still running its one-row UPDATE is waiting for our row lock; the user sees its own sessions.
         using var admin = new MySqlConnection(TestDatabase.AdminConnectionString);
         admin.Open();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
         {
-            using var command = new MySqlCommand("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'", admin);
+            using var command = new MySqlCommand("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = @id AND COMMAND = 'Query' AND INFO LIKE 'UPDATE%'", admin);
+            command.Parameters.AddWithValue("@id", session);
             if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
             {
                 return;
@@ -545,7 +561,7 @@ public sealed class MySqlStorageTests : IDisposable
     {
         await using var admin = await OpenAdminAsync();
         return await ScalarAsync<long>(admin,
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()", ("@db", TestDatabase.Name));
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()", ("@db", TestDatabase.SessionsName));
     }
 
     private static async Task<MySqlConnection> OpenAdminAsync()

@@ -59,14 +59,22 @@ internal static class TestDatabase
 {
     public const string Name = "finstage_hangfire_tests";
 
-    private static readonly Lazy<string> Created = new(() =>
+    /// <summary>A database that only the session-counting tests use, so other sessions never blur the count.</summary>
+    public const string SessionsName = "finstage_hangfire_tests_sessions";
+
+    private static readonly Lazy<string> Created = new(() => Create(Name));
+    private static readonly Lazy<string> SessionsCreated = new(() => Create(SessionsName));
+
+    private static string Create(string name)
     {
         using var connection = new MySqlConnection(AdminConnectionString);
         connection.Open();
-        using var command = new MySqlCommand($"CREATE DATABASE IF NOT EXISTS `{Name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", connection);
+        using var command = new MySqlCommand($"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", connection);
         command.ExecuteNonQuery();
-        return new MySqlConnectionStringBuilder(AdminConnectionString) { Database = Name }.ConnectionString;
-    });
+        return new MySqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public static string SessionsConnectionString => SessionsCreated.Value;
 
     public static string AdminConnectionString =>
         Environment.GetEnvironmentVariable("FINSTAGE_MYSQL_ADMIN") is { Length: > 0 } value
