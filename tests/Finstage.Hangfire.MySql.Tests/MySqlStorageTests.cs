@@ -516,6 +516,31 @@ public sealed class MySqlStorageTests : IDisposable
         await Task.CompletedTask;
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Constructor_SharesCallersDataSource_WhenGivenOneFromServiceCollection()
+    {
+        await using var dataSource = new MySqlDataSource(TestDatabase.ConnectionString);
+        using (var storage = new MySqlStorage(dataSource, new MySqlStorageOptions { TablesPrefix = Prefix }))
+        using (var connection = storage.GetConnection())
+        {
+            connection.GetAllItemsFromSet("anything").ShouldBeEmpty();
+        }
+
+        // The storage did not own the data source, so disposing it left the pool usable.
+        await using var open = await dataSource.OpenConnectionAsync(Cancellation);
+        open.State.ShouldBe(System.Data.ConnectionState.Open);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("bad-prefix")]
+    [InlineData("drop table;")]
+    [InlineData("")]
+    public async Task Constructor_Throws_WhenTablesPrefixIsNotAPlainIdentifier(string prefix)
+    {
+        Should.Throw<ArgumentException>(() => new MySqlStorage(TestDatabase.ConnectionString, new MySqlStorageOptions { TablesPrefix = prefix }));
+        await Task.CompletedTask;
+    }
+
     // ---- Helpers -----------------------------------------------------------------------------
 
     private static string CreateJob(IStorageConnection connection) =>

@@ -154,6 +154,24 @@ public abstract class StorageContractTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task FetchNextJob_TakesFromFirstListedQueue_WhenSeveralQueuesHaveJobs()
+    {
+        using var connection = Open();
+        var low = CreateJob(connection);
+        var high = CreateJob(connection);
+        Enqueue(connection, "default", low);
+        Enqueue(connection, "critical", high);
+
+        using var first = connection.FetchNextJob(["critical", "default"], Cancellation);
+        first.JobId.ShouldBe(high);
+        first.RemoveFromQueue();
+        using var second = connection.FetchNextJob(["critical", "default"], Cancellation);
+        second.JobId.ShouldBe(low);
+        second.RemoveFromQueue();
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task FetchNextJob_Throws_WhenCancelledWhileQueueIsEmpty()
     {
         using var connection = Open();
@@ -516,8 +534,9 @@ public abstract class StorageContractTests : IDisposable
         extended.GetSetCount(["tags", "more"], 2).ShouldBe(2);
         extended.GetSetContains("tags", "a").ShouldBeTrue();
         extended.GetSetContains("tags", "d").ShouldBeFalse();
-        extended.GetRangeFromSet("tags", 0, 1).Count.ShouldBe(2);
-        extended.GetRangeFromSet("tags", 0, 10).ShouldBe(["a", "b", "c"], ignoreOrder: true);
+        // Ranges follow the score (AddRangeToSet scores 0), as sorted sets do.
+        extended.GetRangeFromSet("tags", 0, 1).ShouldBe(["c", "a"]);
+        extended.GetRangeFromSet("tags", 0, 10).ShouldBe(["c", "a", "b"]);
         await Task.CompletedTask;
     }
 
