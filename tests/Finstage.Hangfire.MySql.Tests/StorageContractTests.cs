@@ -849,6 +849,9 @@ public abstract class StorageContractTests : IDisposable
         TestJobs.RunsOf(token).ShouldBe(1);
 
         var api = Monitor();
+        // The worker acknowledged the job: nothing is left in the queue, waiting or in flight.
+        (await Eventually.TrueAsync(() => api.EnqueuedCount("default") == 0 && api.FetchedCount("default") == 0, Deadline, Cancellation))
+            .ShouldBeTrue();
         api.JobDetails(jobId)!.History.Select(h => h.StateName)
             .ShouldBe([SucceededState.StateName, ProcessingState.StateName, EnqueuedState.StateName]);
         api.GetStatistics().Succeeded.ShouldBe(1);
