@@ -12,6 +12,7 @@ internal sealed class Db
     private const int LockWaitTimeoutErrorCode = 1205;
 
     private readonly int _attempts;
+    private int _retriedCount;
 
     public Db(MySqlDataSource dataSource, string prefix, int attempts)
     {
@@ -26,8 +27,6 @@ internal sealed class Db
 
     /// <summary>How many times a retryable error was seen; the tests read it to show the retry happened.</summary>
     public int RetriedCount => Volatile.Read(ref _retriedCount);
-
-    private int _retriedCount;
 
     public MySqlConnection Open()
     {

@@ -1,5 +1,4 @@
 using Hangfire.Storage;
-using MySqlConnector;
 
 namespace Finstage.Hangfire.MySql;
 
@@ -127,7 +126,9 @@ public sealed class MySqlFetchedJob : IFetchedJob
                     null, ("@id", QueueId), ("@token", FetchToken)));
                 Heartbeats++;
             }
-            catch (MySqlException)
+#pragma warning disable CA1031 // A timer callback that throws ends the process; any failure here only costs one touch.
+            catch (Exception)
+#pragma warning restore CA1031
             {
                 // A missed touch is made up by the next one; the timeout allows for four misses in a row.
             }

@@ -1,0 +1,657 @@
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.Server;
+using Hangfire.States;
+using Hangfire.Storage;
+using MySqlConnector;
+
+namespace Finstage.Hangfire.MySql.Tests;
+
+/// <summary>
+/// MySQL-only checks, one or more per row of the failure table in HANGFIRE-MYSQL-NOTES.md:
+/// what earlier MySQL storages got wrong must not happen here.
+/// </summary>
+[Collection(MySqlTestGroup.Name)]
+public sealed class MySqlStorageTests : IDisposable
+{
+    private const string Prefix = "hf_mysql_";
+    private static readonly string[] DefaultQueue = ["default"];
+    private readonly MySqlStorage _storage = TestDatabase.CreateStorage(Prefix);
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _storage.Dispose();
+
+    // Row: two holders of one lock; a dead holder's lock.
+
+    [Fact(Timeout = 60_000)]
+    public async Task AcquireDistributedLock_Succeeds_WhenHolderSessionDies()
+    {
+        using var holder = _storage.GetConnection();
+        using var contender = _storage.GetConnection();
+        using var held = holder.AcquireDistributedLock("crash-me", TimeSpan.FromSeconds(1));
+
+        // IS_USED_LOCK names the holder's session; killing it is what a crashed process looks like to the server.
+        var lockName = DistributedLockNames.For(TestDatabase.Name, Prefix, "crash-me");
+        await using (var admin = await OpenAdminAsync())
+        {
+            var holderSession = await ScalarAsync<long>(admin, "SELECT IS_USED_LOCK(@name)", ("@name", lockName));
+            await ScalarAsync<object>(admin, $"KILL {holderSession}");
+        }
+
+        using var taken = contender.AcquireDistributedLock("crash-me", TimeSpan.FromSeconds(10));
+        taken.ShouldNotBeNull();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task AcquireDistributedLock_KeepsLock_WhenHeldLongerThanTheContendersTimeout()
+    {
+        using var holder = _storage.GetConnection();
+        using var contender = _storage.GetConnection();
+        using var held = holder.AcquireDistributedLock("long-run", TimeSpan.FromSeconds(1));
+
+        // Locks have no expiry of their own: a live holder keeps it however long its job runs.
+        Should.Throw<DistributedLockTimeoutException>(() => contender.AcquireDistributedLock("long-run", TimeSpan.FromSeconds(2)));
+        Should.Throw<DistributedLockTimeoutException>(() => contender.AcquireDistributedLock("long-run", TimeSpan.FromSeconds(1)));
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task AcquireDistributedLock_IsExclusive_WhenManyConnectionsRace()
+    {
+        var inside = 0;
+        var maxInside = 0;
+        var entries = 0;
+
+        void Contend()
+        {
+            using var connection = _storage.GetConnection();
+            for (var i = 0; i < 10; i++)
+            {
+                using (connection.AcquireDistributedLock("race", TimeSpan.FromSeconds(30)))
+                {
+                    var now = Interlocked.Increment(ref inside);
+                    InterlockedMax(ref maxInside, now);
+                    Interlocked.Increment(ref entries);
+                    Thread.Yield();
+                    Interlocked.Decrement(ref inside);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(Contend, Cancellation)));
+        entries.ShouldBe(40);
+        maxInside.ShouldBe(1);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task DistributedLockNames_StayWithinMySqlLimit_WhenResourceIsLong()
+    {
+        var name = DistributedLockNames.For(TestDatabase.Name, Prefix, "HangFire:recurring-job:" + new string('x', 200));
+        name.Length.ShouldBeLessThanOrEqualTo(64);
+        using var connection = _storage.GetConnection();
+        using var held = connection.AcquireDistributedLock("HangFire:recurring-job:" + new string('x', 200), TimeSpan.FromSeconds(1));
+        held.ShouldNotBeNull();
+        await Task.CompletedTask;
+    }
+
+    // Row: one connection per fetched job for the job's whole run ("Too many connections").
+
+    [Fact(Timeout = 60_000)]
+    public async Task FetchedJob_HoldsNoServerSession_WhileItIsBeingProcessed()
+    {
+        // Without pooling every session the storage opens is visible in the process list, and none stays idle.
+        var unpooled = new MySqlConnectionStringBuilder(TestDatabase.SessionsConnectionString) { Pooling = false }.ConnectionString;
+        using var storage = new MySqlStorage(unpooled, new MySqlStorageOptions { TablesPrefix = Prefix, QueuePollInterval = TimeSpan.FromMilliseconds(50) });
+        using var connection = storage.GetConnection();
+        for (var i = 0; i < 20; i++)
+        {
+            Enqueue(connection, CreateJob(connection));
+        }
+
+        var fetched = Enumerable.Range(0, 20).Select(_ => connection.FetchNextJob(DefaultQueue, Cancellation)).ToList();
+
+        (await SessionsOnTestDatabaseAsync()).ShouldBe(0);
+        foreach (var job in fetched)
+        {
+            job.RemoveFromQueue();
+            job.Dispose();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task DistributedLock_HoldsExactlyOneSession_WhileHeld()
+    {
+        var unpooled = new MySqlConnectionStringBuilder(TestDatabase.SessionsConnectionString) { Pooling = false }.ConnectionString;
+        using var storage = new MySqlStorage(unpooled, new MySqlStorageOptions { TablesPrefix = Prefix });
+        using var connection = storage.GetConnection();
+
+        using (connection.AcquireDistributedLock("one-session", TimeSpan.FromSeconds(1)))
+        {
+            (await SessionsOnTestDatabaseAsync()).ShouldBe(1);
+        }
+
+        (await SessionsOnTestDatabaseAsync()).ShouldBe(0);
+    }
+
+    // Row: long jobs run twice; fetch token not checked.
+
+    [Fact(Timeout = 60_000)]
+    public async Task FetchedJob_RefreshesInvisibility_WhileItIsHeld()
+    {
+        using var connection = _storage.GetConnection();
+        Enqueue(connection, CreateJob(connection));
+        using var fetched = (MySqlFetchedJob)connection.FetchNextJob(DefaultQueue, Cancellation);
+
+        (await Eventually.TrueAsync(() => fetched.Heartbeats >= 3, TimeSpan.FromSeconds(20), Cancellation)).ShouldBeTrue();
+        fetched.RemoveFromQueue();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RemoveFromQueue_LeavesNewOwnersEntry_WhenStaleWorkerWakesUp()
+    {
+        using var connection = _storage.GetConnection();
+        var jobId = CreateJob(connection);
+        Enqueue(connection, jobId);
+        var stale = (MySqlFetchedJob)connection.FetchNextJob(DefaultQueue, Cancellation);
+        stale.SimulateCrash();
+        using var owner = connection.FetchNextJob(DefaultQueue, Cancellation);
+        owner.JobId.ShouldBe(jobId);
+
+        // The stale worker finishes late: its token no longer matches, so the new owner's fetch stands.
+        stale.RemoveFromQueue();
+        stale.Requeue();
+
+        _storage.GetMonitoringApi().FetchedCount("default").ShouldBe(1);
+        Eventually.TryFetch(connection, DefaultQueue, TimeSpan.FromMilliseconds(500)).ShouldBeNull();
+        owner.RemoveFromQueue();
+        _storage.GetMonitoringApi().FetchedCount("default").ShouldBe(0);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task BackgroundJobServer_RunsLongJobOnce_WhenItOutlivesInvisibilityTimeout()
+    {
+        var token = Guid.NewGuid().ToString("N");
+        using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = 4, Queues = DefaultQueue }, _storage);
+        new BackgroundJobClient(_storage).Enqueue(() => SlowJobs.Run(token, 5_000));
+
+        (await Eventually.TrueAsync(() => SlowJobs.Finished(token), TimeSpan.FromSeconds(60), Cancellation)).ShouldBeTrue();
+        // The job ran 2.5 times the 2 s invisibility timeout while three other workers polled the queue.
+        TestJobs.RunsOf(token).ShouldBe(1);
+    }
+
+    // Row: dequeue under a global lock, LIMIT without ORDER BY, slow polling.
+
+    [Fact(Timeout = 60_000)]
+    public async Task FetchQuery_UsesQueueIndex_WhenQueueIsProbed()
+    {
+        await using var connection = await OpenTestDatabaseAsync();
+        var plan = await QueryAsync(connection,
+            $"EXPLAIN SELECT `id`, `job_id` FROM `{Prefix}job_queue` WHERE `queue` = 'default' AND `fetched_at` IS NULL ORDER BY `id` LIMIT 1 FOR UPDATE SKIP LOCKED",
+            r => (Key: r["key"] as string, Extra: r["Extra"] as string));
+        plan.ShouldHaveSingleItem().Key.ShouldBe("ix_queue_fetched_at");
+        (plan[0].Extra ?? string.Empty).ShouldNotContain("filesort");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task FetchNextJob_PicksUpJobWithinPollInterval_WhenJobArrivesWhileWaiting()
+    {
+        using var worker = _storage.GetConnection();
+        using var client = _storage.GetConnection();
+        var waiting = Task.Run(() => worker.FetchNextJob(DefaultQueue, Cancellation), Cancellation);
+        var jobId = CreateJob(client);
+        Enqueue(client, jobId);
+
+        using var fetched = await waiting.WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
+        fetched.JobId.ShouldBe(jobId);
+        fetched.RemoveFromQueue();
+    }
+
+    // Row: TransactionScope promoted to XA.
+
+    [Fact(Timeout = 60_000)]
+    public async Task WriteTransaction_UsesPlainReadCommittedTransaction_WhenCommitting()
+    {
+        // The transaction is a local one: nothing ever shows up as an XA transaction on the server.
+        using var connection = _storage.GetConnection();
+        using (var tx = connection.CreateWriteTransaction())
+        {
+            tx.IncrementCounter("stats:xa");
+            tx.Commit();
+        }
+
+        await using var admin = await OpenAdminAsync();
+        (await QueryAsync(admin, "XA RECOVER", r => r.GetValue(0))).ShouldBeEmpty();
+        ((JobStorageConnection)connection).GetCounter("stats:xa").ShouldBe(1);
+    }
+
+    // Row: random deadlocks between writers.
+
+    [Fact(Timeout = 60_000)]
+    public async Task InTransaction_RetriesAndCommits_WhenChosenAsDeadlockVictim()
+    {
+        var t = _storage.Db.Tables;
+        await using (var setup = await OpenTestDatabaseAsync())
+        {
+            await ExecuteAsync(setup, $"INSERT INTO {t.Hash} (`key`, `field`, `value`) VALUES ('dl', 'a', '0'), ('dl', 'b', '0')");
+        }
+
+        await using var rival = await OpenTestDatabaseAsync();
+        await using var rivalTx = await rival.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, Cancellation);
+        // The rival writes more rows, so InnoDB picks our small transaction as the victim.
+        var ballast = string.Join(", ", Enumerable.Range(0, 200).Select(i => $"('dl-ballast', '{i}')"));
+        await ExecuteAsync(rival, $"INSERT INTO {t.List} (`key`, `value`) VALUES {ballast}", rivalTx);
+        await ExecuteAsync(rival, $"UPDATE {t.Hash} SET `value` = 'rival' WHERE `key` = 'dl' AND `field` = 'b'", rivalTx);
+
+        var attempts = 0;
+        Task? rivalWrite = null;
+        var retriedBefore = _storage.Db.RetriedCount;
+        _storage.Db.InTransaction((c, tx) =>
+        {
+            attempts++;
+            c.Execute($"UPDATE {t.Hash} SET `value` = 'ours' WHERE `key` = 'dl' AND `field` = 'a'", tx);
+            if (attempts == 1)
+            {
+                // The rival now waits for our row a while we go for its row b: a deadlock.
+                rivalWrite = Task.Run(async () =>
+                {
+                    await ExecuteAsync(rival, $"UPDATE {t.Hash} SET `value` = 'rival' WHERE `key` = 'dl' AND `field` = 'a'", rivalTx);
+                    await rivalTx.CommitAsync();
+                });
+                WaitUntilBlocked(rival.ServerThread);
+            }
+
+            c.Execute($"UPDATE {t.Hash} SET `value` = 'ours' WHERE `key` = 'dl' AND `field` = 'b'", tx);
+        });
+        await rivalWrite!;
+
+        attempts.ShouldBe(2);
+        (_storage.Db.RetriedCount - retriedBefore).ShouldBe(1);
+        using var connection = _storage.GetConnection();
+        connection.GetAllEntriesFromHash("dl")!.Values.ShouldBe(["ours", "ours"]);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task WriteTransactions_AllCommit_WhenManyWritersTouchTheSameKeysInDifferentOrders()
+    {
+        void Writer(int seed)
+        {
+            var random = new Random(seed);
+            using var connection = _storage.GetConnection();
+            for (var i = 0; i < 25; i++)
+            {
+                using var tx = connection.CreateWriteTransaction();
+                foreach (var key in Enumerable.Range(0, 4).OrderBy(_ => random.Next()))
+                {
+                    tx.AddToSet($"set-{key}", $"v{random.Next(5)}", random.Next(100));
+                    tx.SetRangeInHash($"hash-{key}", [new($"f{random.Next(3)}", "x"), new($"f{random.Next(3)}", "y")]);
+                    tx.IncrementCounter($"counter-{key}");
+                }
+
+                tx.Commit();
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(seed => Task.Run(() => Writer(seed), Cancellation)));
+
+        using var connection = (JobStorageConnection)_storage.GetConnection();
+        Enumerable.Range(0, 4).Sum(k => connection.GetCounter($"counter-{k}")).ShouldBe(6 * 25 * 4);
+    }
+
+    // Row: no index on ExpireAt or set (key, score); expiry in small batches.
+
+    [Fact(Timeout = 60_000)]
+    public async Task Schema_HasIndexes_ForFetchScheduleAndExpiry()
+    {
+        await using var connection = await OpenTestDatabaseAsync();
+        var indexes = await QueryAsync(connection,
+            "SELECT TABLE_NAME, INDEX_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE @prefix GROUP BY TABLE_NAME, INDEX_NAME",
+            r => $"{r.GetString(0)[Prefix.Length..]}:{r.GetString(2)}", ("@prefix", Prefix + "%"));
+
+        indexes.ShouldContain("job_queue:queue,fetched_at,id");
+        indexes.ShouldContain("set:key,score");
+        indexes.ShouldContain("set:key,value");
+        indexes.ShouldContain("job:state_name,id");
+        foreach (var table in new[] { "job", "set", "hash", "list", "aggregated_counter" })
+        {
+            indexes.ShouldContain($"{table}:expire_at");
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ExpirationManager_RemovesAllExpiredRowsInBatches_WhenMoreThanOneBatchExpired()
+    {
+        using var connection = _storage.GetConnection();
+        using (var tx = (JobStorageTransaction)connection.CreateWriteTransaction())
+        {
+            tx.AddRangeToSet("expiring", Enumerable.Range(0, 25).Select(i => $"v{i}").ToList());
+            tx.ExpireSet("expiring", TimeSpan.FromMilliseconds(1));
+            tx.AddToSet("kept", "v");
+            tx.Commit();
+        }
+
+        var manager = new ExpirationManager(_storage.Db, TimeSpan.FromMinutes(1), batchSize: 10);
+        (await Eventually.TrueAsync(() => manager.RemoveExpired(Cancellation) > 0 || ((JobStorageConnection)connection).GetSetCount("expiring") == 0,
+            TimeSpan.FromSeconds(10), Cancellation)).ShouldBeTrue();
+
+        ((JobStorageConnection)connection).GetSetCount("expiring").ShouldBe(0);
+        ((JobStorageConnection)connection).GetSetCount("kept").ShouldBe(1);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ExpirationManager_RemovesJobWithStatesAndParameters_WhenJobExpired()
+    {
+        using var connection = _storage.GetConnection();
+        var jobId = new BackgroundJobClient(_storage).Enqueue(() => TestJobs.Record("expired"));
+        using (var tx = connection.CreateWriteTransaction())
+        {
+            tx.ExpireJob(jobId, TimeSpan.FromMilliseconds(1));
+            tx.Commit();
+        }
+
+        var manager = new ExpirationManager(_storage.Db, TimeSpan.FromMinutes(1), batchSize: 10);
+        (await Eventually.TrueAsync(() =>
+        {
+            manager.RemoveExpired(Cancellation);
+            return connection.GetJobData(jobId) is null;
+        }, TimeSpan.FromSeconds(10), Cancellation)).ShouldBeTrue();
+
+        await using var db = await OpenTestDatabaseAsync();
+        (await ScalarAsync<long>(db, $"SELECT COUNT(*) FROM `{Prefix}state` WHERE `job_id` = @id", ("@id", jobId))).ShouldBe(0);
+        (await ScalarAsync<long>(db, $"SELECT COUNT(*) FROM `{Prefix}job_parameter` WHERE `job_id` = @id", ("@id", jobId))).ShouldBe(0);
+        (await ScalarAsync<long>(db, $"SELECT COUNT(*) FROM `{Prefix}job_queue` WHERE `job_id` = @id", ("@id", jobId))).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task CountersAggregator_FoldsRawRows_WhenCountersWereIncremented()
+    {
+        using var connection = (JobStorageConnection)_storage.GetConnection();
+        for (var i = 0; i < 3; i++)
+        {
+            using var tx = connection.CreateWriteTransaction();
+            for (var j = 0; j < 9; j++)
+            {
+                tx.IncrementCounter("stats:succeeded");
+            }
+
+            tx.DecrementCounter("stats:succeeded", TimeSpan.FromDays(1));
+            tx.Commit();
+        }
+
+        new CountersAggregator(_storage.Db, TimeSpan.FromMinutes(1), batchSize: 7).Aggregate(Cancellation).ShouldBe(30);
+
+        connection.GetCounter("stats:succeeded").ShouldBe(24);
+        await using var db = await OpenTestDatabaseAsync();
+        (await ScalarAsync<long>(db, $"SELECT COUNT(*) FROM `{Prefix}counter`")).ShouldBe(0);
+        (await ScalarAsync<long>(db, $"SELECT `value` FROM `{Prefix}aggregated_counter` WHERE `key` = 'stats:succeeded'")).ShouldBe(24);
+        _storage.GetMonitoringApi().GetStatistics().Succeeded.ShouldBe(24);
+    }
+
+    // Row: "Specified key was too long" with utf8 and long unique keys.
+
+    [Fact(Timeout = 60_000)]
+    public async Task Storage_StoresFullLengthKeysAndFourByteCharacters_WhenValuesAreLong()
+    {
+        using var connection = (JobStorageConnection)_storage.GetConnection();
+        var key = new string('k', 99) + "🙂"[0];
+        var longKey = "tags:" + new string('é', 90) + "🙂";
+        var value = new string('v', 250) + "🙂";
+        using (var tx = connection.CreateWriteTransaction())
+        {
+            tx.AddToSet(longKey, value);
+            tx.SetRangeInHash("emoji", [new("field🙂", "value 🙂 ünïcödé")]);
+            tx.Commit();
+        }
+
+        connection.GetSetContains(longKey, value).ShouldBeTrue();
+        connection.GetValueFromHash("emoji", "field🙂").ShouldBe("value 🙂 ünïcödé");
+        key.Length.ShouldBe(100);
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Schema_UsesUtf8mb4AndBinaryCollation_ForEveryTable()
+    {
+        await using var connection = await OpenTestDatabaseAsync();
+        var collations = await QueryAsync(connection,
+            "SELECT DISTINCT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE @prefix",
+            r => r.GetString(0), ("@prefix", Prefix + "%"));
+        collations.ShouldBe(["utf8mb4_bin"]);
+    }
+
+    // Schema creation and upgrade are idempotent.
+
+    [Fact(Timeout = 60_000)]
+    public async Task Install_IsIdempotent_WhenStorageStartsAgainOrInParallel()
+    {
+        var starts = Enumerable.Range(0, 3).Select(_ => Task.Run(
+            () => new MySqlStorage(TestDatabase.ConnectionString, new MySqlStorageOptions { TablesPrefix = Prefix }).Dispose(), Cancellation));
+        await Task.WhenAll(starts);
+
+        await using var connection = await OpenTestDatabaseAsync();
+        (await ScalarAsync<long>(connection, $"SELECT COUNT(*) FROM `{Prefix}schema`")).ShouldBe(1);
+        (await ScalarAsync<int>(connection, $"SELECT MAX(`version`) FROM `{Prefix}schema`")).ShouldBe(MySqlSchema.CurrentVersion);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Install_CreatesSeparateTables_WhenPrefixDiffers()
+    {
+        using var other = TestDatabase.CreateStorage("hf_other_");
+        using (var connection = other.GetConnection())
+        using (var tx = connection.CreateWriteTransaction())
+        {
+            tx.AddToSet("only-in-other", "v");
+            tx.Commit();
+        }
+
+        using var mine = _storage.GetConnection();
+        mine.GetAllItemsFromSet("only-in-other").ShouldBeEmpty();
+        await Task.CompletedTask;
+    }
+
+    // Row: blank dashboard pages on MySQL 8 / MariaDB (user variables, reserved words).
+
+    [Fact(Timeout = 120_000)]
+    public async Task MonitoringApi_AnswersEveryDashboardQuery_WhenJobsAreInEveryState()
+    {
+        var client = new BackgroundJobClient(_storage);
+        var parent = client.Enqueue(() => TestJobs.Record("dashboard"));
+        client.ContinueJobWith(parent, () => TestJobs.Record("dashboard-continuation"));
+        client.Schedule(() => TestJobs.Record("dashboard"), TimeSpan.FromHours(1));
+        var deleted = client.Enqueue(() => TestJobs.Record("dashboard"));
+        client.Delete(deleted);
+        client.Create(() => TestJobs.RecordWithoutRetry("dashboard"), new FailedState(new InvalidOperationException("boom")));
+        using (var connection = _storage.GetConnection())
+        {
+            connection.AnnounceServer("dashboard-server", new ServerContext { WorkerCount = 1, Queues = DefaultQueue });
+        }
+
+        var api = (JobStorageMonitor)_storage.GetMonitoringApi();
+        api.GetStatistics().Awaiting.ShouldBe(1);
+        api.AwaitingCount().ShouldBe(1);
+        api.AwaitingJobs(0, 10).ShouldHaveSingleItem().Value.InAwaitingState.ShouldBeTrue();
+        api.ProcessingJobs(0, 10).ShouldBeEmpty();
+        api.FailedJobs(0, 10).ShouldHaveSingleItem().Value.ExceptionMessage.ShouldBe("boom");
+        // A deleted job keeps its queue entry until a worker takes and drops it; the page shows it as not enqueued.
+        var firstJobs = api.Queues().ShouldHaveSingleItem().FirstJobs;
+        firstJobs.Single(j => j.Key == parent).Value.InEnqueuedState.ShouldBeTrue();
+        firstJobs.Single(j => j.Key == deleted).Value.InEnqueuedState.ShouldBeFalse();
+        api.Servers().ShouldHaveSingleItem();
+        api.JobDetails(parent).ShouldNotBeNull().Properties.ShouldContainKey("CurrentCulture");
+        api.HourlyDeletedJobs().Values.Sum().ShouldBe(1);
+        api.DeletedByDatesCount().Count.ShouldBe(7);
+        api.HourlySucceededJobs().Count.ShouldBe(24);
+        api.SucceededByDatesCount().Count.ShouldBe(7);
+        api.FetchedJobs("default", 0, 10).ShouldBeEmpty();
+        _storage.HasFeature(JobStorageFeatures.Monitoring.AwaitingJobs).ShouldBeTrue();
+        _storage.HasFeature(JobStorageFeatures.Connection.BatchedGetFirstByLowest).ShouldBeTrue();
+        _storage.HasFeature(JobStorageFeatures.ExtendedApi).ShouldBeTrue();
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task GlobalConfiguration_UsesMySqlStorage_WhenExtensionIsCalled()
+    {
+        JobStorage? previous = null;
+        try
+        {
+            previous = JobStorage.Current;
+        }
+        catch (InvalidOperationException)
+        {
+            // Nothing configured yet.
+        }
+
+        try
+        {
+            var configured = GlobalConfiguration.Configuration.UseMySqlStorage(TestDatabase.ConnectionString, new MySqlStorageOptions { TablesPrefix = Prefix });
+            JobStorage.Current.ShouldBeOfType<MySqlStorage>().Options.TablesPrefix.ShouldBe(Prefix);
+            configured.Entry.Dispose();
+        }
+        finally
+        {
+            JobStorage.Current = previous!;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Constructor_SharesCallersDataSource_WhenGivenOneFromServiceCollection()
+    {
+        await using var dataSource = new MySqlDataSource(TestDatabase.ConnectionString);
+        using (var storage = new MySqlStorage(dataSource, new MySqlStorageOptions { TablesPrefix = Prefix }))
+        using (var connection = storage.GetConnection())
+        {
+            connection.GetAllItemsFromSet("anything").ShouldBeEmpty();
+        }
+
+        // The storage did not own the data source, so disposing it left the pool usable.
+        await using var open = await dataSource.OpenConnectionAsync(Cancellation);
+        open.State.ShouldBe(System.Data.ConnectionState.Open);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("bad-prefix")]
+    [InlineData("drop table;")]
+    [InlineData("")]
+    public async Task Constructor_Throws_WhenTablesPrefixIsNotAPlainIdentifier(string prefix)
+    {
+        Should.Throw<ArgumentException>(() => new MySqlStorage(TestDatabase.ConnectionString, new MySqlStorageOptions { TablesPrefix = prefix }));
+        await Task.CompletedTask;
+    }
+
+    // ---- Helpers -----------------------------------------------------------------------------
+
+    private static string CreateJob(IStorageConnection connection) =>
+        connection.CreateExpiredJob(Job.FromExpression(() => TestJobs.Record("queued")), new Dictionary<string, string?>(), DateTime.UtcNow, TimeSpan.FromHours(1));
+
+    private static void Enqueue(IStorageConnection connection, string jobId)
+    {
+        using var tx = connection.CreateWriteTransaction();
+        tx.AddToQueue("default", jobId);
+        tx.Commit();
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    private static void WaitUntilBlocked(int session)
+    {
+        // A session still running its one-row UPDATE is waiting for our row lock; the user sees its own sessions.
+        using var admin = new MySqlConnection(TestDatabase.AdminConnectionString);
+        admin.Open();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var command = new MySqlCommand("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = @id AND COMMAND = 'Query' AND INFO LIKE 'UPDATE%'", admin);
+            command.Parameters.AddWithValue("@id", session);
+            if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                return;
+            }
+
+            Thread.Yield();
+        }
+
+        throw new TimeoutException("The rival transaction never started waiting.");
+    }
+
+    private static async Task<long> SessionsOnTestDatabaseAsync()
+    {
+        await using var admin = await OpenAdminAsync();
+        return await ScalarAsync<long>(admin,
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()", ("@db", TestDatabase.SessionsName));
+    }
+
+    private static async Task<MySqlConnection> OpenAdminAsync()
+    {
+        var connection = new MySqlConnection(new MySqlConnectionStringBuilder(TestDatabase.AdminConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(Cancellation);
+        return connection;
+    }
+
+    private static async Task<MySqlConnection> OpenTestDatabaseAsync()
+    {
+        var connection = new MySqlConnection(TestDatabase.ConnectionString);
+        await connection.OpenAsync(Cancellation);
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(MySqlConnection connection, string sql, MySqlTransaction? transaction = null)
+    {
+        await using var command = new MySqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(Cancellation);
+    }
+
+    private static async Task<T> ScalarAsync<T>(MySqlConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var result = await command.ExecuteScalarAsync(Cancellation);
+        return result is null or DBNull ? default! : (T)Convert.ChangeType(result, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<List<T>> QueryAsync<T>(MySqlConnection connection, string sql, Func<MySqlDataReader, T> map, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(Cancellation);
+        var result = new List<T>();
+        while (await reader.ReadAsync(Cancellation))
+        {
+            result.Add(map(reader));
+        }
+
+        return result;
+    }
+}
+
+/// <summary>A job that outlives the invisibility timeout; it records its runs so a second run would show.</summary>
+public static class SlowJobs
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Done = new(StringComparer.Ordinal);
+
+    public static void Run(string token, int milliseconds)
+    {
+        TestJobs.Record(token);
+        // The job's work is waiting; this is the job body, not test synchronisation.
+        Thread.Sleep(milliseconds);
+        Done[token] = true;
+    }
+
+    public static bool Finished(string token) => Done.ContainsKey(token);
+}
