@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Finstage.Contracts;
 using Finstage.Testing;
@@ -59,5 +61,47 @@ public sealed class IngestOverRabbitMqTests(StorageFixture storage) : IAsyncLife
         await Eventually.WaitForAsync(
             () => storage.CountAsync("crawl_runs", "`symbol` = '^VIX' AND `failure_reason` = 'TooLarge'"), count => count == 1,
             TimeSpan.FromSeconds(60), "the failed crawl run", TestContext.Current.CancellationToken);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task StoreNewsCrawled_TracesEachStoreInItsCrawlsTrace_WhenResultsArriveInOneBatch()
+    {
+        var stored = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Finstage",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName == "store crawl result")
+                {
+                    stored.Add(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var publisher = new ActivitySource("Finstage.Tests");
+        using var publisherListener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Finstage.Tests",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(publisherListener);
+        var traces = new Dictionary<string, ActivityTraceId>();
+
+        foreach (var symbol in new[] { "AAPL", "MSFT", "NVDA" })
+        {
+            using var crawl = publisher.StartActivity("crawl " + symbol)!;
+            traces[symbol] = crawl.TraceId;
+            await storage.PublishAsync(Crawls.Crawled(symbol, "yahoo", Crawls.Article(symbol.Length)));
+        }
+
+        var spans = await Eventually.WaitForAsync(
+            () => Task.FromResult(stored.ToList()), found => found.Count >= 3, TimeSpan.FromSeconds(60), "three store spans",
+            TestContext.Current.CancellationToken);
+        foreach (var (symbol, trace) in traces)
+        {
+            spans.ShouldContain(span => span.TraceId == trace && (string?)span.GetTagItem("finstage.symbol") == symbol);
+        }
     }
 }

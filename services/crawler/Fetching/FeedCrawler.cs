@@ -16,6 +16,7 @@ public sealed class FeedCrawler(
     public async Task<object> CrawlAsync(CrawlRequested request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        metrics.RecordQueueLag(request.Source, clock.GetUtcNow() - request.RequestedAt);
         var result = await CrawlCoreAsync(request, started, cancellationToken);
         var (outcome, articles) = result switch
         {

@@ -11,7 +11,9 @@ public sealed class StoreNewsCrawledConsumer(NewsWriter writer, ILogger<StoreNew
     public async Task Consume(ConsumeContext<Batch<NewsCrawled>> context)
     {
         var crawls = context.Message.Select(message => message.Message).ToList();
+        using var spans = new CrawlResultSpans([.. context.Message]);
         var runs = await writer.StoreAsync(crawls, context.CancellationToken);
+        spans.Complete(runs);
         logger.LogInformation(
             "Stored {CrawlCount} crawl results: {NewCount} new and {SeenCount} seen articles",
             crawls.Count, runs.Sum(run => run.NewArticles), runs.Sum(run => run.SeenArticles));

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Finstage.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -52,7 +51,7 @@ public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, Storag
     }
 
     /// <summary>Records a failed crawl as a crawl run; recording the same failure again changes nothing.</summary>
-    public async Task RecordFailureAsync(CrawlFailed failure, CancellationToken cancellationToken)
+    public Task RecordFailureAsync(CrawlFailed failure, CancellationToken cancellationToken)
     {
         var run = new CrawlRun
         {
@@ -69,13 +68,12 @@ public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, Storag
             FinishedAt = failure.FailedAt.UtcDateTime,
             RecordedAt = clock.GetUtcNow().UtcDateTime,
         };
-        await sessions.WriteAsync(async (db, ct) =>
+        return sessions.WriteAsync(async (db, ct) =>
         {
             var (connection, transaction) = Raw(db);
             await ExecuteAsync(UpsertStatements.CrawlRuns([run]), connection, transaction, ct);
             return true;
         }, cancellationToken);
-        metrics.RecordFailure(run.Source, failure.Reason);
     }
 
     private static (MySqlConnection Connection, MySqlTransaction Transaction) Raw(NewsDbContext db) =>
