@@ -44,6 +44,7 @@ start_service() {
 }
 
 start_service storage services/storage/Finstage.Storage.csproj http://127.0.0.1:5082/health/ready
+start_service crawler services/crawler/Finstage.Crawler.csproj http://127.0.0.1:5081/health/ready
 start_service scheduler services/scheduler/Finstage.Scheduler.csproj http://127.0.0.1:5080/health/ready
 
 cat <<INFO

@@ -46,7 +46,21 @@ if $started_servers; then
   scripts/servers.sh stop
 fi
 
-passed=0 failed=0 skipped=0
+# docker-compose.yml is for people with Docker; Debian's docker-compose validates it without an engine.
+compose_passed=0 compose_failed=0
+if ! command -v docker-compose >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose) >/dev/null 2>&1 || true
+fi
+if command -v docker-compose >/dev/null 2>&1 && docker-compose -f docker-compose.yml config -q; then
+  echo "docker-compose.yml: valid"
+  compose_passed=1
+else
+  echo "docker-compose.yml: docker-compose config refused it (or docker-compose could not be installed)" >&2
+  compose_failed=1
+  status=1
+fi
+
+passed=$compose_passed failed=$compose_failed skipped=0
 for trx in "$results"/*.trx; do
   [ -e "$trx" ] || continue
   counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
