@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Finstage.Contracts;
 using Finstage.Crawler.Parsing;
 using Finstage.Crawler.Sources;
+using Finstage.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Finstage.Crawler.Fetching;
@@ -15,6 +16,10 @@ public sealed class FeedCrawler(
 {
     public async Task<object> CrawlAsync(CrawlRequested request, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.Source.StartActivity("crawl feed");
+        activity?.SetTag("finstage.source", request.Source);
+        activity?.SetTag("finstage.symbol", request.Symbol);
+        activity?.SetTag("finstage.crawl.id", request.CrawlId);
         var started = Stopwatch.GetTimestamp();
         metrics.RecordQueueLag(request.Source, clock.GetUtcNow() - request.RequestedAt);
         var result = await CrawlCoreAsync(request, started, cancellationToken);
@@ -24,6 +29,12 @@ public sealed class FeedCrawler(
             CrawlFailed failed => (failed.Reason.ToString(), 0),
             _ => throw new UnreachableException(),
         };
+        activity?.SetTag("finstage.crawl.outcome", outcome);
+        activity?.SetTag("finstage.articles", articles);
+        if (result is CrawlFailed failure)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, failure.Detail);
+        }
         metrics.Record(request.Source, outcome, Stopwatch.GetElapsedTime(started), articles);
         return result;
     }
@@ -53,9 +64,17 @@ public sealed class FeedCrawler(
 
         var parsed = new FeedParser(new FeedParserOptions { MaxBytes = options.Value.MaxResponseBytes })
             .Parse(fetched.Body, fetched.ContentType, url);
-        return parsed.Succeeded
-            ? Crawled(request, fetched, parsed.Feed.Items, notModified: false, started)
-            : Failed(request, parsed.Failure.Value, $"{url}: {parsed.Detail}", fetched.Attempts, fetched.HttpStatus, started);
+        if (!parsed.Succeeded)
+        {
+            return Failed(request, parsed.Failure.Value, $"{url}: {parsed.Detail}", fetched.Attempts, fetched.HttpStatus, started);
+        }
+        // A broken document that yielded no item is a failure to report, not an empty feed.
+        if (!parsed.Feed.WellFormed && parsed.Feed.Items.Count == 0)
+        {
+            return Failed(request, CrawlFailureReason.ParseError, $"{url}: {string.Join("; ", parsed.Feed.Warnings)}",
+                fetched.Attempts, fetched.HttpStatus, started);
+        }
+        return Crawled(request, fetched, parsed.Feed.Items, notModified: false, started);
     }
 
     private NewsCrawled Crawled(CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>

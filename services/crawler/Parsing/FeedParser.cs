@@ -69,7 +69,7 @@ public sealed class FeedParser(FeedParserOptions? options = null)
             return FeedParseResult.ParseError($"not well-formed XML and nothing recoverable: {OneLine(error.Message)}");
         }
 
-        return feed;
+        return error is null ? feed : FeedParseResult.Success(feed.Feed with { WellFormed = false });
     }
 
     private static FeedParseResult Recognise(FeedNode root, List<string> warnings, Uri? documentUri)

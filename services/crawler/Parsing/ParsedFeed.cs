@@ -6,13 +6,15 @@ namespace Finstage.Crawler.Parsing;
 /// <param name="Entries">Every entry in document order, including those that lack a usable link or title.</param>
 /// <param name="Items">The publishable articles: entries with an http(s) link and a title, one per canonical URL.</param>
 /// <param name="Warnings">What had to be repaired or guessed to read the document; empty for a clean feed.</param>
+/// <param name="WellFormed">False when the document broke off or broke down and only what came before was kept.</param>
 public sealed record ParsedFeed(
     FeedFormat Format,
     string? Title,
     string? Link,
     IReadOnlyList<FeedEntry> Entries,
     IReadOnlyList<NewsArticle> Items,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings,
+    bool WellFormed = true);
 
 /// <summary>One entry of a feed after normalisation; a field the document lacks is null.</summary>
 /// <param name="Url">The canonical http(s) link, or null when the entry has none that is usable.</param>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Finstage.Contracts;
@@ -68,11 +69,22 @@ public sealed class CrawlFanOut(
                     DeterministicGuid($"crawl:{cycleId:N}:{source}:{symbol}"), cycleId, source, symbol, now, notAfter))
                 .ToList();
             using var deadline = busOptions.PublishDeadline(cancellationToken);
-            await bus.PublishBatch(requests, deadline.Token);
+            await Task.WhenAll(requests.Select(request => PublishAsync(request, deadline.Token)));
             metrics.RecordFanOut(source, requests.Count);
             logger.LogInformation("Cycle {CycleId}: requested {Count} {Source} crawls", cycleId, requests.Count, source);
             return requests.Count;
         }
+    }
+
+    // Each symbol's crawl is its own subtree of the job's trace, so one symbol can be followed
+    // from this publish through the crawler's fetch to the storage's write.
+    private async Task PublishAsync(CrawlRequested request, CancellationToken cancellationToken)
+    {
+        using var activity = Telemetry.Source.StartActivity("request crawl", ActivityKind.Producer);
+        activity?.SetTag("finstage.source", request.Source);
+        activity?.SetTag("finstage.symbol", request.Symbol);
+        activity?.SetTag("finstage.crawl.id", request.CrawlId);
+        await bus.Publish(request, cancellationToken);
     }
 
     // Name-based ids: the same name always gives the same id (RFC 4122 version 5 layout over SHA-1).

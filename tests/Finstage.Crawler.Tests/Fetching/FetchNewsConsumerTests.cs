@@ -77,6 +77,10 @@ public sealed class CrawlerFixture : IAsyncLifetime
             case "MISSING":
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return;
+            case "TRUNCATED":
+                context.Response.ContentType = "application/rss+xml";
+                await context.Response.WriteAsync("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Cut off</title><item><title>Half a head");
+                return;
             case "HTML":
                 context.Response.ContentType = "text/html";
                 await context.Response.WriteAsync("<!DOCTYPE html><html><head><title>Markets</title></head><body><p>Not a feed</p></body></html>");
@@ -115,6 +119,7 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler) : IClassFixtu
             Request("local", "HTML"),
             Request("nosuch", "AAPL"),
             Request("local", "TSLA", DateTimeOffset.UtcNow.AddMinutes(-1)),
+            Request("local", "TRUNCATED"),
         };
         var reasons = new Dictionary<Guid, CrawlFailureReason>
         {
@@ -122,6 +127,7 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler) : IClassFixtu
             [requests[2].CrawlId] = CrawlFailureReason.NotAFeed,
             [requests[3].CrawlId] = CrawlFailureReason.NotConfigured,
             [requests[4].CrawlId] = CrawlFailureReason.Cancelled,
+            [requests[5].CrawlId] = CrawlFailureReason.ParseError,
         };
 
         foreach (var request in requests)
@@ -130,11 +136,11 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler) : IClassFixtu
         }
 
         var crawled = await crawler.Crawled.WaitForAsync(1, message => message.CycleId == cycle, TimeSpan.FromSeconds(60), Cancel);
-        var failed = await crawler.Failed.WaitForAsync(4, message => message.CycleId == cycle, TimeSpan.FromSeconds(60), Cancel);
+        var failed = await crawler.Failed.WaitForAsync(5, message => message.CycleId == cycle, TimeSpan.FromSeconds(60), Cancel);
         crawled.Single().Message.CrawlId.ShouldBe(good.CrawlId);
         crawled.Single().Message.Articles.Select(article => article.Url).ShouldBe(["https://example.com/AAPL/1", "https://example.com/AAPL/2"]);
         crawled.Single().Message.HttpStatus.ShouldBe(200);
-        failed.Count.ShouldBe(4);
+        failed.Count.ShouldBe(5);
         failed.ToDictionary(received => received.Message.CrawlId, received => received.Message.Reason).ShouldBe(reasons, ignoreOrder: true);
         failed.ShouldAllBe(received => received.Message.Detail.Length > 0);
     }
