@@ -40,6 +40,19 @@ public sealed class RecurringJobsTests(SchedulerFixture scheduler)
         schedule.Groups["yahoo"].Symbols.ShouldContain("DX-Y.NYB");
         schedule.Groups["investing"].Symbols.Count.ShouldBe(13);
         schedule.Groups.Values.ShouldAllBe(group => group.Cron == "*/3 * * * *");
+        schedule.CrawlOnStart.ShouldBeTrue();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Start_CrawlsEveryGroupAtOnce_WhenCrawlOnStartIsSet()
+    {
+        var before = scheduler.Requests.Messages.Select(r => r.Message.CycleId).ToHashSet();
+
+        _ = scheduler.Create(new Dictionary<string, string?> { ["Schedule:CrawlOnStart"] = "true" }).Services;
+
+        var received = await scheduler.Requests.WaitForAsync(
+            4, request => !before.Contains(request.CycleId), TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        received.Select(r => r.Message.Source).Distinct().ShouldBe(["yahoo", "investing"], ignoreOrder: true);
     }
 
     [Fact(Timeout = 60_000)]

@@ -6,7 +6,8 @@ namespace Finstage.Scheduler.Jobs;
 
 /// <summary>
 /// Registers one recurring job per configured group at start-up, and removes the jobs of
-/// groups no longer configured, so the dashboard always shows the configuration's watchlist.
+/// groups no longer configured, so the dashboard always shows the configuration's watchlist;
+/// with <see cref="ScheduleOptions.CrawlOnStart"/>, runs each group once straight away.
 /// </summary>
 internal sealed class RegisterRecurringJobs(
     IRecurringJobManager recurringJobs, JobStorage storage, IOptions<ScheduleOptions> schedule, ILogger<RegisterRecurringJobs> logger)
@@ -24,6 +25,10 @@ internal sealed class RegisterRecurringJobs(
             recurringJobs.AddOrUpdate<CrawlFanOut>(
                 id, job => job.RunGroupAsync(name, null, CancellationToken.None), group.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
             logger.LogInformation("Recurring job {JobId}: {Count} {Source} symbols on '{Cron}'", id, group.Symbols.Count, group.Source, group.Cron);
+            if (schedule.Value.CrawlOnStart)
+            {
+                recurringJobs.Trigger(id);
+            }
         }
         using var connection = storage.GetConnection();
         foreach (var job in connection.GetRecurringJobs())

@@ -14,6 +14,9 @@ public sealed class ScheduleOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan RequestTimeToLive { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Crawl every group once right after start-up, instead of waiting for its cron.</summary>
+    public bool CrawlOnStart { get; set; }
+
     /// <summary>The most symbols one manual crawl may name.</summary>
     [Range(1, 100_000)]
     public int MaxSymbolsPerRequest { get; set; } = 10_000;
