@@ -1,6 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using Finstage.Testing;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Finstage.Scheduler.Tests;
 
@@ -30,6 +35,30 @@ public sealed class DashboardTests(SchedulerFixture scheduler)
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync(Cancel)).ShouldContain(expected);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task Dashboard_ShowsRealJobsInListsAndDetail_WhenJobsSucceededFailedAndAreScheduled()
+    {
+        using var client = scheduler.Factory.CreateClient();
+        var jobs = scheduler.Factory.Services.GetRequiredService<IBackgroundJobClient>();
+        var storage = scheduler.Factory.Services.GetRequiredService<JobStorage>();
+        using var crawl = await client.PostAsJsonAsync("/api/crawls", new { source = "yahoo", symbols = new[] { "AAPL" } }, Cancel);
+        var succeededId = (await crawl.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("jobId").GetString()!;
+        var failedId = jobs.Enqueue(() => DashboardProbeJobs.Fail("a job that fails on purpose"));
+        var scheduledId = jobs.Schedule(() => DashboardProbeJobs.Fail("not yet"), TimeSpan.FromHours(1));
+
+        await Eventually.WaitForAsync(
+            () => Task.FromResult((StateOf(storage, succeededId), StateOf(storage, failedId))),
+            states => states == ("Succeeded", "Failed"), TimeSpan.FromSeconds(60), "one job succeeded and one failed", Cancel);
+
+        (await PageAsync(client, "/hangfire/jobs/succeeded")).ShouldContain($"/jobs/details/{succeededId}");
+        (await PageAsync(client, "/hangfire/jobs/failed")).ShouldContain("a job that fails on purpose");
+        (await PageAsync(client, "/hangfire/jobs/scheduled")).ShouldContain($"/jobs/details/{scheduledId}");
+        var detail = await PageAsync(client, $"/hangfire/jobs/details/{succeededId}");
+        detail.ShouldContain("Crawl yahoo by request");
+        detail.ShouldContain("Succeeded");
+        (await PageAsync(client, "/hangfire/servers")).ShouldContain(Environment.MachineName.ToLowerInvariant());
     }
 
     [Fact(Timeout = 60_000)]
@@ -72,10 +101,30 @@ public sealed class DashboardTests(SchedulerFixture scheduler)
         hidden.ShouldNotContain("js-jobs-list-command");
     }
 
+    private static string? StateOf(JobStorage storage, string jobId)
+    {
+        using var connection = storage.GetConnection();
+        return connection.GetJobData(jobId)?.State;
+    }
+
+    private static async Task<string> PageAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(new Uri(path, UriKind.Relative), Cancel);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, path);
+        return await response.Content.ReadAsStringAsync(Cancel);
+    }
+
     private static Task<HttpResponseMessage> GetWithBasicAsync(HttpClient client, string credentials)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/hangfire");
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
         return client.SendAsync(request, Cancel);
     }
+}
+
+/// <summary>Jobs that exist only so the dashboard has a failure to show.</summary>
+public static class DashboardProbeJobs
+{
+    [AutomaticRetry(Attempts = 0)]
+    public static void Fail(string why) => throw new InvalidOperationException(why);
 }
