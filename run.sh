@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # Runs Finstage on this machine: the real RabbitMQ and MariaDB (installed with apt-get where
 # missing) and the services, built from this checkout. Ctrl-C stops everything it started.
+#
+#   ./run.sh            crawl the real Yahoo Finance and Investing.com feeds (needs internet)
+#   ./run.sh --offline  crawl a local feed server with generated sample news (no internet needed)
 set -euo pipefail
+
+offline=false
+for arg in "$@"; do
+  case "$arg" in
+    --offline) offline=true ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$arg' (try --offline)" >&2; exit 2 ;;
+  esac
+done
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
@@ -29,7 +41,8 @@ trap stop_all INT TERM EXIT
 
 start_service() {
   local name="$1" project="$2" health="$3"
-  dotnet run --no-build -c Release --project "$project" >"$logs/$name.log" 2>&1 &
+  shift 3
+  dotnet run --no-build -c Release --project "$project" -- "$@" >"$logs/$name.log" 2>&1 &
   pids+=($!)
   local deadline=$((SECONDS + 120))
   until curl -fsS "$health" >/dev/null 2>&1; do
@@ -43,13 +56,23 @@ start_service() {
   echo "$name ready"
 }
 
+# Consumers before the scheduler: a request published before its queue exists would be lost.
 start_service storage services/storage/Finstage.Storage.csproj http://127.0.0.1:5082/health/ready
+if $offline; then
+  feeds="http://127.0.0.1:5090"
+  start_service feeds tools/Finstage.FeedServer/Finstage.FeedServer.csproj "$feeds/health" --urls "$feeds"
+  # The sample feeds live on one local host: no need to be as slow with it as with real sites.
+  export Sources__yahoo__UrlTemplate="$feeds/rss/2.0/headline?s={symbol}&region=US&lang=en-US"
+  export Sources__investing__BaseUrl="$feeds"
+  export Sources__yahoo__RequestsPerSecond=50 Sources__yahoo__Burst=20
+  export Sources__investing__RequestsPerSecond=50 Sources__investing__Burst=20
+fi
 start_service crawler services/crawler/Finstage.Crawler.csproj http://127.0.0.1:5081/health/ready
 start_service scheduler services/scheduler/Finstage.Scheduler.csproj http://127.0.0.1:5080/health/ready
 
 cat <<INFO
 
-Finstage is running.
+Finstage is running$($offline && echo " on the local sample feeds at $feeds" || true).
   Hangfire dashboard             http://127.0.0.1:5080/hangfire   (POST /api/crawls, GET /api/watchlist)
   News API and its Scalar page   http://127.0.0.1:5082   (e.g. /api/news, /api/symbols, /api/crawls)
   RabbitMQ management UI         $FINSTAGE_RABBITMQ_MANAGEMENT   (guest / guest)
