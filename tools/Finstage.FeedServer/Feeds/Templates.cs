@@ -110,7 +110,7 @@ internal static class Templates
     public static readonly Topic Volatility = new(
         [
             "{Name} {verbs} to {level} as {mood}",
-            "Fear gauge {name} {verbs} {pct}% ahead of {macro}",
+            "Volatility check: {name} {verbs} {pct}% ahead of {macro}",
             "Options traders {hedge} as {name} {verbs}",
         ],
         [
@@ -136,7 +136,7 @@ internal static class Templates
         ],
         [
             "{Name} {verbs} as investors reposition ahead of {macro}.",
-            "Flows into {name} {changed} {when}; {who} says {view}.",
+            "Flows into {name} {changed} this week; {who} says {view}.",
         ],
         new(StringComparer.Ordinal)
         {
