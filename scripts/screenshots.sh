@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Takes screenshots of the running Finstage pages in headless Chromium, to see them as a person would:
+# the Hangfire dashboard, the Scalar API page and the news API. Assumes the services are up
+# (e.g. `./run.sh --offline`). Installs Debian's chromium with apt-get where it is missing.
+#
+#   scripts/screenshots.sh            PNGs under .local/screenshots/ (git-ignored)
+#
+# Fails (exit 1, with the reason) when a page answers an HTTP error, when a screenshot is missing
+# or empty, or when the Scalar page did not render the API it documents.
+# Settings: FINSTAGE_SCHEDULER_URL (http://127.0.0.1:5080), FINSTAGE_STORAGE_URL (http://127.0.0.1:5082),
+# FINSTAGE_SCREENSHOTS_DIR (.local/screenshots), FINSTAGE_SCREENSHOT_WAIT_MS (5000).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+scheduler="${FINSTAGE_SCHEDULER_URL:-http://127.0.0.1:5080}"
+storage="${FINSTAGE_STORAGE_URL:-http://127.0.0.1:5082}"
+out="${FINSTAGE_SCREENSHOTS_DIR:-$root/.local/screenshots}"
+wait_ms="${FINSTAGE_SCREENSHOT_WAIT_MS:-5000}"
+
+log() { echo "[screenshots] $*" >&2; }
+fail() { echo "[screenshots] FAILED: $*" >&2; exit 1; }
+
+# --- Chromium ------------------------------------------------------------------------------
+
+find_chromium() { command -v chromium || command -v chromium-browser || true; }
+
+browser="$(find_chromium)"
+wanted=()
+[ -n "$browser" ] || wanted+=(chromium)
+# Debian's chromium depends on no font; without one every letter is a blank box.
+[ -d /usr/share/fonts/truetype/dejavu ] || wanted+=(fonts-dejavu-core)
+if [ ${#wanted[@]} -gt 0 ]; then
+  log "installing ${wanted[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  # The package lists may be absent (fresh image) or stale; read them once if chromium is unknown.
+  if ! apt-cache show chromium >/dev/null 2>&1; then
+    "${sudo_cmd[@]}" apt-get update -qq
+  fi
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null \
+    || fail "apt-get could not install ${wanted[*]}"
+  browser="$(find_chromium)"
+  [ -n "$browser" ] || fail "chromium is installed but not on PATH"
+fi
+log "using $("$browser" --version 2>/dev/null || echo "$browser")"
+
+# --- Helpers -------------------------------------------------------------------------------
+
+profiles=()
+cleanup() { for dir in "${profiles[@]}"; do rm -rf "$dir"; done; }
+trap cleanup EXIT
+
+# Runs headless Chromium with a throwaway profile; extra arguments go before the URL.
+chromium_run() {
+  local url="$1"; shift
+  local profile
+  profile="$(mktemp -d)"
+  profiles+=("$profile")
+  # --virtual-time-budget lets pages that render with JavaScript (Scalar, Hangfire's charts) finish
+  # before the picture is taken; timeout guards against a browser that never exits.
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$profile" --window-size=1400,1000 --virtual-time-budget="$wait_ms" \
+    "$@" "$url"
+}
+
+# Every page is checked before any browser starts, so an HTTP error (or no answer) is reported
+# as such, for all pages at once, rather than as a picture of an error page.
+check_http() {
+  local url status failed=0
+  for url in "$@"; do
+    status="$(curl -sS -L -o /dev/null -w '%{http_code}' --max-time 30 "$url" 2>/dev/null)" || status="000"
+    case "$status" in
+      2??) ;;
+      000) log "$url did not answer (is the service running?)"; failed=1 ;;
+      *) log "$url answered HTTP $status"; failed=1 ;;
+    esac
+  done
+  [ $failed -eq 0 ] || fail "not every page answers; see above"
+}
+
+shoot() {
+  local name="$1" url="$2" file="$out/$1.png"
+  rm -f "$file"
+  if ! chromium_run "$url" --screenshot="$file" >"$out/$name.chromium.log" 2>&1; then
+    tail -n 20 "$out/$name.chromium.log" >&2
+    fail "chromium could not take a screenshot of $url (log: $out/$name.chromium.log)"
+  fi
+  [ -s "$file" ] || fail "no screenshot of $url: $file is missing or empty (log: $out/$name.chromium.log)"
+  # Every PNG starts with the same eight bytes; anything else is not a picture of the page.
+  [ "$(head -c 8 "$file" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$file is not a PNG"
+  rm -f "$out/$name.chromium.log"
+  log "$name: $url -> ${file#"$root"/} ($(wc -c <"$file") bytes)"
+}
+
+# --- The pages -----------------------------------------------------------------------------
+
+mkdir -p "$out"
+
+check_http "$scheduler/hangfire" "$scheduler/hangfire/recurring" "$scheduler/hangfire/jobs/succeeded" \
+  "$storage/api/news" "$storage/scalar/v1" "$storage/openapi/v1.json"
+
+shoot hangfire "$scheduler/hangfire"
+shoot hangfire-recurring "$scheduler/hangfire/recurring"
+shoot hangfire-succeeded "$scheduler/hangfire/jobs/succeeded"
+shoot news-api "$storage/api/news"
+shoot scalar "$storage/scalar/v1"
+
+# The Scalar page is an empty <div id="app"> until its script has fetched the OpenAPI document
+# and rendered it, so the API's title and its paths appear in the DOM only when that worked.
+title="$(curl -sS --max-time 30 "$storage/openapi/v1.json" | tr -d '\n' \
+  | sed -n 's/.*"info"[^{]*{[^}]*"title" *: *"\([^"]*\)".*/\1/p')"
+[ -n "$title" ] || fail "$storage/openapi/v1.json is not an OpenAPI document with a title"
+dom="$out/scalar.dom.html"
+chromium_run "$storage/scalar/v1" --dump-dom >"$dom" 2>"$out/scalar.dom.log" || fail "chromium could not load $storage/scalar/v1"
+grep -qF "$title" "$dom" || fail "the Scalar page did not render the API title \"$title\" (DOM in ${dom#"$root"/})"
+grep -qF "/api/news" "$dom" || fail "the Scalar page does not list /api/news (DOM in ${dom#"$root"/})"
+rm -f "$out/scalar.dom.log"
+log "scalar: rendered \"$title\" with its operations"
+
+log "all screenshots in ${out#"$root"/}"
