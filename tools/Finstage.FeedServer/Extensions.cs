@@ -63,18 +63,18 @@ public static class Extensions
 
         app.MapGet("/health", () => Results.Text("Healthy"));
         app.MapGet("/", IndexPage);
-        app.MapGet("/rss/2.0/headline", (HttpContext context, FeedResponder responder, string? s) =>
+        app.MapGet("/rss/2.0/headline", (FeedResponder responder, string? s) =>
             string.IsNullOrWhiteSpace(s)
                 ? Results.Problem("The query parameter s must name a symbol.", statusCode: StatusCodes.Status400BadRequest)
                 : new FeedResult(responder, FeedCatalog.YahooFeed(s.Trim())));
-        app.MapGet("/rss/{file}", (HttpContext context, FeedResponder responder, string file) =>
+        app.MapGet("/rss/{file}", (FeedResponder responder, string file) =>
             FeedCatalog.InvestingFeed("/rss/" + file) is { } feed ? new FeedResult(responder, feed) : Results.NotFound());
         app.MapGet("/articles/{source}/{symbol}/{sequence:long}/{**slug}", (FeedResponder responder, string source, string symbol, long sequence) =>
             FeedCatalog.Find(source, symbol) is { } feed ? new ArticleResult(responder, feed, sequence) : Results.NotFound());
         return app;
     }
 
-    private static IResult IndexPage(HttpContext context)
+    private static IResult IndexPage()
     {
         var page = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Finstage feed server</title></head>\n<body>")
             .Append("<h1>Finstage feed server</h1>\n<p>Invented sample news in the shape of Yahoo Finance and Investing.com feeds.</p>\n<h2>Yahoo-shaped</h2>\n<ul>");
