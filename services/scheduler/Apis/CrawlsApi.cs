@@ -22,8 +22,9 @@ public static class CrawlsApi
     public static IEndpointRouteBuilder MapCrawlsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Crawls");
-        api.MapPost("/crawls", RequestCrawl).WithSummary("Starts a crawl cycle now for a source, over the given symbols or all of its watchlist.");
-        api.MapGet("/watchlist", GetWatchlist).WithSummary("The configured groups of symbols, their sources, crons and next runs.");
+        api.MapPost("/crawls", RequestCrawl).WithSummary("Start a crawl")
+            .WithDescription("Starts a crawl cycle now for a source, over the given symbols or all of its watchlist; answers the cycle id.");
+        api.MapGet("/watchlist", GetWatchlist).WithSummary("Watchlist").WithDescription("The configured groups of symbols, their sources, crons and next runs.");
         return app;
     }
 

@@ -12,13 +12,14 @@ public static class NewsApi
     public static IEndpointRouteBuilder MapNewsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("News");
-        api.MapGet("/news", ListNewsAsync)
-            .WithSummary("News, newest first, filtered by symbol, source, time range (inclusive, UTC) and text in title or summary; keyset-paged.");
-        api.MapGet("/news/{id}", GetArticleAsync).WithSummary("One article by its id (32 hex digits).");
-        api.MapGet("/symbols", ListSymbolsAsync).WithSummary("Every symbol with its article count, newest article and last crawl.");
-        api.MapGet("/crawls", ListCrawlsAsync).WithSummary("Crawl runs, newest first, filtered by source, symbol, status and cycle; keyset-paged.");
-        api.MapGet("/sources/health", GetSourceHealthAsync)
-            .WithSummary("Per source: success rate over its most recent runs, last success, last failure and its reason.");
+        api.MapGet("/news", ListNewsAsync).WithSummary("List news")
+            .WithDescription("News, newest first, filtered by symbol, source, time range (inclusive, UTC) and text in title or summary; keyset-paged: pass nextCursor back as cursor.");
+        api.MapGet("/news/{id}", GetArticleAsync).WithSummary("Get an article").WithDescription("One article by its id (32 hex digits), with every symbol it belongs to.");
+        api.MapGet("/symbols", ListSymbolsAsync).WithSummary("List symbols").WithDescription("Every symbol with its article count, newest article and last crawl.");
+        api.MapGet("/crawls", ListCrawlsAsync).WithSummary("List crawl runs")
+            .WithDescription("Crawl runs, newest first, filtered by source, symbol, status and cycle; keyset-paged.");
+        api.MapGet("/sources/health", GetSourceHealthAsync).WithSummary("Source health")
+            .WithDescription("Per source: success rate over its most recent runs, last success, last failure and its reason.");
         return app;
     }
 
