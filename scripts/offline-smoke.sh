@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What a newcomer does: ./run.sh --offline, then news in /api/news within 60 s of the services
 # being up (the first cycle runs at start-up). Exits 0 when news arrived; stops what it started.
+# With FINSTAGE_SCREENSHOTS=1 it also takes scripts/screenshots.sh's look in headless Chromium.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -26,6 +27,10 @@ until [ $((SECONDS - started)) -ge 60 ]; do
   count="$(curl -fsS 'http://127.0.0.1:5082/api/news?limit=200' 2>/dev/null | grep -o '"id":' | wc -l)"
   if [ "${count:-0}" -gt 0 ]; then
     echo "offline run: $count articles in /api/news $((SECONDS - started)) s after start-up"
+    if [ "${FINSTAGE_SCREENSHOTS:-0}" = 1 ]; then
+      scripts/screenshots.sh
+      exit $?
+    fi
     exit 0
   fi
   sleep 2
