@@ -107,12 +107,14 @@ public sealed class PipelineFixture : IAsyncLifetime
         await Task.CompletedTask;
     }
 
-    public async Task<long> CountAsync(string sql)
+    public async Task<long> CountAsync(string sql) => Convert.ToInt64(await ScalarAsync(sql), CultureInfo.InvariantCulture);
+
+    public async Task<string> ScalarAsync(string sql)
     {
         await using var connection = new MySqlConnection(Database);
         await connection.OpenAsync();
         await using var command = new MySqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+        return Convert.ToString(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture)!;
     }
 
     public async ValueTask DisposeAsync()

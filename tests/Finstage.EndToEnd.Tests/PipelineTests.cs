@@ -50,9 +50,11 @@ public sealed class PipelineTests(PipelineFixture pipeline)
         var cycle = await RequestCrawlAsync("yahoo", ["NVDA"]);
         await WaitForRunsAsync(cycle, 1);
 
+        var crawlId = Guid.Parse(await pipeline.ScalarAsync($"SELECT crawl_id FROM crawl_runs WHERE cycle_id = '{cycle}'"));
+
         // The storage span is the last to finish; once it is there, so are the others.
         var stored = await Eventually.WaitForAsync(
-            () => Task.FromResult(pipeline.Activities.FirstOrDefault(a => a.OperationName == "store crawl result" && Equals(a.GetTagItem("finstage.symbol"), "NVDA"))),
+            () => Task.FromResult(pipeline.Activities.FirstOrDefault(a => a.OperationName == "store crawl result" && Equals(a.GetTagItem("finstage.crawl.id"), crawlId))),
             activity => activity is not null, TimeSpan.FromSeconds(30), "the storage's span for NVDA", Cancel);
         var trace = stored!.TraceId;
         var inTrace = pipeline.Activities.Where(a => a.TraceId == trace).ToList();
