@@ -1,6 +1,5 @@
 using Finstage.Storage.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Finstage.Storage.Apis;
 
@@ -63,38 +62,8 @@ public static class NewsApi
             : TypedResults.Ok(article);
     }
 
-    /// <summary>A symbol as GET /api/symbols shows it.</summary>
-    public sealed record SymbolView(
-        string Symbol, int ArticleCount, DateTime? NewestArticleAt, DateTime? LastCrawlAt, string? LastCrawlSource, string? LastCrawlStatus);
-
-    public static Task<Ok<List<SymbolView>>> ListSymbolsAsync(NewsSessions sessions, CancellationToken cancellationToken) =>
-        sessions.ReadAsync(async (db, ct) =>
-        {
-            var articles = await db.ArticleSymbols
-                .GroupBy(link => link.Symbol)
-                .Select(group => new { Symbol = group.Key, Count = group.Count(), Newest = group.Max(link => link.SortAt) })
-                .ToDictionaryAsync(row => row.Symbol, StringComparer.OrdinalIgnoreCase, ct);
-            var lastCrawls = await (
-                from run in db.CrawlRuns
-                join last in db.CrawlRuns.GroupBy(run => run.Symbol).Select(runs => new { Symbol = runs.Key, At = runs.Max(run => run.FinishedAt) })
-                    on new { run.Symbol, At = run.FinishedAt } equals new { last.Symbol, last.At }
-                select new { run.Symbol, run.Source, run.Status, run.FinishedAt })
-                .ToListAsync(ct);
-            var crawlBySymbol = lastCrawls.GroupBy(run => run.Symbol, StringComparer.OrdinalIgnoreCase)
-                .ToDictionary(group => group.Key, group => group.First(), StringComparer.OrdinalIgnoreCase);
-
-            var symbols = articles.Keys.Union(crawlBySymbol.Keys, StringComparer.OrdinalIgnoreCase)
-                .Order(StringComparer.Ordinal)
-                .Select(symbol =>
-                {
-                    var counted = articles.GetValueOrDefault(symbol);
-                    var crawl = crawlBySymbol.GetValueOrDefault(symbol);
-                    return new SymbolView(
-                        symbol, counted?.Count ?? 0, counted?.Newest, crawl?.FinishedAt, crawl?.Source, crawl?.Status.ToString());
-                })
-                .ToList();
-            return TypedResults.Ok(symbols);
-        }, cancellationToken);
+    public static async Task<Ok<IReadOnlyList<SymbolView>>> ListSymbolsAsync(NewsReader reader, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await reader.ListSymbolsAsync(cancellationToken));
 
     public static async Task<Results<Ok<Page<CrawlRun>>, ValidationProblem>> ListCrawlsAsync(
         NewsReader reader, string? source, string? symbol, string? status, string? cycleId, string? limit, string? cursor,
@@ -115,46 +84,15 @@ public static class NewsApi
         return TypedResults.Ok(await reader.ListCrawlsAsync(filter, cancellationToken));
     }
 
-    /// <summary>One source's health as GET /api/sources/health shows it.</summary>
-    public sealed record SourceHealthView(
-        string Source, int RecentRuns, double SuccessRate, DateTime? LastSuccessAt, DateTime? LastFailureAt,
-        string? LastFailureReason, string? LastFailureDetail);
-
-    public static async Task<Results<Ok<List<SourceHealthView>>, ValidationProblem>> GetSourceHealthAsync(
-        NewsSessions sessions, string? runs, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<IReadOnlyList<SourceHealthView>>, ValidationProblem>> GetSourceHealthAsync(
+        NewsReader reader, string? runs, CancellationToken cancellationToken)
     {
         var query = new QueryReader();
-        var window = runs is null ? 100 : query.Limit(runs);
+        var window = query.Limit(runs, nameof(runs), byDefault: 100);
         if (!query.IsValid)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                [nameof(runs)] = [$"'runs' must be a whole number from 1 to {QueryReader.MaxLimit}."],
-            });
+            return TypedResults.ValidationProblem(query.Errors);
         }
-        var health = await sessions.ReadAsync(async (db, ct) =>
-        {
-            var sources = await db.CrawlRuns.Select(run => run.Source).Distinct().OrderBy(source => source).ToListAsync(ct);
-            var result = new List<SourceHealthView>(sources.Count);
-            foreach (var source in sources)
-            {
-                var ofSource = db.CrawlRuns.Where(run => run.Source == source).OrderByDescending(run => run.FinishedAt);
-                var recent = await ofSource.Take(window).Select(run => run.Status).ToListAsync(ct);
-                var lastSuccess = await ofSource.Where(run => run.Status != CrawlStatus.Failed)
-                    .Select(run => (DateTime?)run.FinishedAt).FirstOrDefaultAsync(ct);
-                var lastFailure = await ofSource.Where(run => run.Status == CrawlStatus.Failed)
-                    .Select(run => new { run.FinishedAt, run.FailureReason, run.FailureDetail }).FirstOrDefaultAsync(ct);
-                result.Add(new SourceHealthView(
-                    source,
-                    recent.Count,
-                    Math.Round(recent.Count(status => status != CrawlStatus.Failed) / (double)recent.Count, 4),
-                    lastSuccess,
-                    lastFailure?.FinishedAt,
-                    lastFailure?.FailureReason,
-                    lastFailure?.FailureDetail));
-            }
-            return result;
-        }, cancellationToken);
-        return TypedResults.Ok(health);
+        return TypedResults.Ok(await reader.GetSourceHealthAsync(window, cancellationToken));
     }
 }

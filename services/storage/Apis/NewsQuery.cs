@@ -58,16 +58,16 @@ internal sealed class QueryReader
         return value;
     }
 
-    public int Limit(string? value)
+    public int Limit(string? value, string name = "limit", int byDefault = DefaultLimit)
     {
         if (value is null)
         {
-            return DefaultLimit;
+            return byDefault;
         }
         if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit is < 1 or > MaxLimit)
         {
-            Fail("limit", $"'limit' must be a whole number from 1 to {MaxLimit}.");
-            return DefaultLimit;
+            Fail(name, $"'{name}' must be a whole number from 1 to {MaxLimit}.");
+            return byDefault;
         }
         return limit;
     }

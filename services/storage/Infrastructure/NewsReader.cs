@@ -21,12 +21,22 @@ public sealed record ArticleView(
     string? ImageUrl, string? ExternalId, DateTime? PublishedAt, DateTime FirstSeenAt, DateTime LastSeenAt,
     IReadOnlyList<string> Symbols);
 
+/// <summary>A symbol as GET /api/symbols shows it.</summary>
+public sealed record SymbolView(
+    string Symbol, int ArticleCount, DateTime? NewestArticleAt, DateTime? LastCrawlAt, string? LastCrawlSource, string? LastCrawlStatus);
+
+/// <summary>One source's health as GET /api/sources/health shows it.</summary>
+public sealed record SourceHealthView(
+    string Source, int RecentRuns, double SuccessRate, DateTime? LastSuccessAt, DateTime? LastFailureAt,
+    string? LastFailureReason, string? LastFailureDetail);
+
 /// <summary>One page of a newest-first list and the cursor of the next one (null on the last page).</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>
-/// The keyset-paged read queries. They are SQL by hand because the key is binary and EF Core
-/// cannot express "(time, key) after the cursor" on it; each query walks one index.
+/// The read API's queries. The keyset-paged lists are SQL by hand because the key is binary and
+/// EF Core cannot express "(time, key) after the cursor" on it; each walks one index. The
+/// aggregates are LINQ.
 /// </summary>
 public sealed class NewsReader(NewsSessions sessions)
 {
@@ -185,6 +195,59 @@ public sealed class NewsReader(NewsSessions sessions)
             var page = rows.Take(filter.Limit).ToList();
             var next = rows.Count > filter.Limit ? new PageCursor(page[^1].FinishedAt, page[^1].CrawlId.ToString()).Encode() : null;
             return new Page<CrawlRun>(page, next);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<SymbolView>> ListSymbolsAsync(CancellationToken cancellationToken) =>
+        sessions.ReadAsync<IReadOnlyList<SymbolView>>(async (db, ct) =>
+        {
+            var articles = await db.ArticleSymbols
+                .GroupBy(link => link.Symbol)
+                .Select(group => new { Symbol = group.Key, Count = group.Count(), Newest = group.Max(link => link.SortAt) })
+                .ToDictionaryAsync(row => row.Symbol, StringComparer.OrdinalIgnoreCase, ct);
+            var lastCrawls = await (
+                from run in db.CrawlRuns
+                join last in db.CrawlRuns.GroupBy(run => run.Symbol).Select(runs => new { Symbol = runs.Key, At = runs.Max(run => run.FinishedAt) })
+                    on new { run.Symbol, At = run.FinishedAt } equals new { last.Symbol, last.At }
+                select new { run.Symbol, run.Source, run.Status, run.FinishedAt })
+                .ToListAsync(ct);
+            var crawlBySymbol = lastCrawls.GroupBy(run => run.Symbol, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(group => group.Key, group => group.First(), StringComparer.OrdinalIgnoreCase);
+
+            return [.. articles.Keys.Union(crawlBySymbol.Keys, StringComparer.OrdinalIgnoreCase)
+                .Order(StringComparer.Ordinal)
+                .Select(symbol =>
+                {
+                    var counted = articles.GetValueOrDefault(symbol);
+                    var crawl = crawlBySymbol.GetValueOrDefault(symbol);
+                    return new SymbolView(
+                        symbol, counted?.Count ?? 0, counted?.Newest, crawl?.FinishedAt, crawl?.Source, crawl?.Status.ToString());
+                })];
+        }, cancellationToken);
+
+    /// <summary>Per source, over its <paramref name="window"/> most recent runs; a few indexed queries per source.</summary>
+    public Task<IReadOnlyList<SourceHealthView>> GetSourceHealthAsync(int window, CancellationToken cancellationToken) =>
+        sessions.ReadAsync<IReadOnlyList<SourceHealthView>>(async (db, ct) =>
+        {
+            var sources = await db.CrawlRuns.Select(run => run.Source).Distinct().OrderBy(source => source).ToListAsync(ct);
+            var result = new List<SourceHealthView>(sources.Count);
+            foreach (var source in sources)
+            {
+                var ofSource = db.CrawlRuns.Where(run => run.Source == source).OrderByDescending(run => run.FinishedAt);
+                var recent = await ofSource.Take(window).Select(run => run.Status).ToListAsync(ct);
+                var lastSuccess = await ofSource.Where(run => run.Status != CrawlStatus.Failed)
+                    .Select(run => (DateTime?)run.FinishedAt).FirstOrDefaultAsync(ct);
+                var lastFailure = await ofSource.Where(run => run.Status == CrawlStatus.Failed)
+                    .Select(run => new { run.FinishedAt, run.FailureReason, run.FailureDetail }).FirstOrDefaultAsync(ct);
+                result.Add(new SourceHealthView(
+                    source,
+                    recent.Count,
+                    Math.Round(recent.Count(status => status != CrawlStatus.Failed) / (double)recent.Count, 4),
+                    lastSuccess,
+                    lastFailure?.FinishedAt,
+                    lastFailure?.FailureReason,
+                    lastFailure?.FailureDetail));
+            }
+            return result;
         }, cancellationToken);
 
     private static async Task<Dictionary<string, List<string>>> SymbolsOfAsync(NewsDbContext db, List<string> ids, CancellationToken ct)
