@@ -269,8 +269,6 @@ public sealed class FeedFetcherTests
         outcomes.ShouldAllBe(outcome => !outcome.Failed);
         var times = server.Requests.Select(r => r.ReceivedAt).Order().ToArray();
         times.Length.ShouldBe(15);
-        // Fifteen requests through a bucket of 2 refilled at 5/s cannot all arrive in less than (15 - 2) / 5 s.
-        (times[^1] - times[0]).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds((15 - burst) / rate) - TimeSpan.FromMilliseconds(100));
         // In any window of w seconds a token bucket lets through at most burst + rate × w requests;
         // the slack of 2 allows for a refill on the window's edge and for requests that the network
         // stack delivered late and so arrived closer together than they were sent.
