@@ -8,6 +8,7 @@ cd "$root"
 log="$root/.local/logs/run-offline.log"
 mkdir -p "$(dirname "$log")"
 
+since="$(date -u +%Y-%m-%dT%H:%M:%S)"
 ./run.sh --offline >"$log" 2>&1 &
 runner=$!
 trap 'kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null' EXIT
@@ -24,8 +25,10 @@ until grep -q "Finstage is running" "$log"; do
 done
 started=$SECONDS
 until [ $((SECONDS - started)) -ge 60 ]; do
+  # News of this run, not of an earlier one: a crawl that succeeded since start-up, and articles.
+  latest="$(curl -fsS 'http://127.0.0.1:5082/api/crawls?status=Succeeded&limit=1' 2>/dev/null | grep -o '"finishedAt":"[^"]*"' | head -n 1 | cut -d'"' -f4)"
   count="$(curl -fsS 'http://127.0.0.1:5082/api/news?limit=200' 2>/dev/null | grep -o '"id":' | wc -l)"
-  if [ "${count:-0}" -gt 0 ]; then
+  if [[ -n "$latest" && ! "$latest" < "$since" && "${count:-0}" -gt 0 ]]; then
     echo "offline run: $count articles in /api/news $((SECONDS - started)) s after start-up"
     if [ "${FINSTAGE_SCREENSHOTS:-0}" = 1 ]; then
       scripts/screenshots.sh

@@ -199,6 +199,7 @@ stop_rabbitmq() {
 print_env() {
   cat <<EOF
 export ConnectionStrings__Storage="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$db_user;Password=$db_password"
+export ConnectionStrings__Hangfire="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$db_user;Password=$db_password"
 export ConnectionStrings__RabbitMq="amqp://guest:guest@127.0.0.1:$amqp_port/"
 export FINSTAGE_MYSQL_ADMIN="Server=127.0.0.1;Port=$mysql_port;User ID=$db_user;Password=$db_password"
 export FINSTAGE_RABBITMQ_MANAGEMENT="http://127.0.0.1:$mgmt_port"
