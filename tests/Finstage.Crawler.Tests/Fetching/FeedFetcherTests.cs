@@ -125,6 +125,34 @@ public sealed class FeedFetcherTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_StopsAskingTheHost_WhenItsCircuitOpens()
+    {
+        await using var server = await LocalFeedServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            return Task.CompletedTask;
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress, new Dictionary<string, string?>
+        {
+            ["Fetch:MaxRetryAttempts"] = "0",
+            ["Fetch:BreakerMinimumThroughput"] = "4",
+            ["Fetch:BreakerFailureRatio"] = "0.5",
+            ["Fetch:BreakerBreakDuration"] = "00:01:00",
+        });
+
+        var outcomes = new List<Finstage.Crawler.Fetching.FetchOutcome>();
+        for (var i = 0; i < 8; i++)
+        {
+            outcomes.Add(await host.Fetcher.FetchAsync(FetchHost.FeedUrl(server.BaseAddress, $"S{i}"), Cancel));
+        }
+
+        outcomes.ShouldAllBe(outcome => outcome.Failure == CrawlFailureReason.HttpError);
+        outcomes[^1].Detail!.ShouldContain("circuit is open");
+        // Once open, the circuit answers for the host: the server saw only the requests that opened it.
+        server.Requests.Count.ShouldBe(4);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task FetchAsync_FailsWithNotFound_WithoutRetrying()
     {
         await using var server = await LocalFeedServer.StartAsync(context =>
