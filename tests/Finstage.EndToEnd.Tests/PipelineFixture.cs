@@ -10,8 +10,6 @@ using Finstage.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Configuration.Json;
 using MySqlConnector;
 
 [assembly: AssemblyFixture(typeof(Finstage.EndToEnd.Tests.PipelineFixture))]
@@ -134,14 +132,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         {
             if (withoutAppSettings)
             {
-                // The default watchlist of appsettings.json would merge with the test's by index.
-                web.ConfigureAppConfiguration((_, configuration) =>
-                {
-                    foreach (var json in configuration.Sources.OfType<JsonConfigurationSource>().ToList())
-                    {
-                        configuration.Sources.Remove(json);
-                    }
-                });
+                web.WithoutAppSettingsFiles();
             }
             foreach (var (key, value) in settings)
             {

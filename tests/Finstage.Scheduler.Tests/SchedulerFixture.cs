@@ -5,7 +5,6 @@ using Finstage.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 
@@ -69,15 +68,8 @@ public sealed class SchedulerFixture : IAsyncLifetime
             web.UseSetting("ConnectionStrings:Hangfire", ConnectionString);
             web.UseSetting("ConnectionStrings:RabbitMq", Broker.ToString());
             web.UseSetting("Hangfire:QueuePollInterval", "00:00:00.050");
-            // Only the test's own groups, whose cron never fires during a test: configuration
-            // merges lists by index, so the default watchlist of appsettings.json is left out.
-            web.ConfigureAppConfiguration((_, configuration) =>
-            {
-                foreach (var source in configuration.Sources.OfType<JsonConfigurationSource>().Where(json => json.Path?.StartsWith("appsettings", StringComparison.Ordinal) == true).ToList())
-                {
-                    configuration.Sources.Remove(source);
-                }
-            });
+            // Only the test's own groups, whose cron never fires during a test.
+            web.WithoutAppSettingsFiles();
             web.UseSetting("Schedule:Groups:yahoo:Source", "yahoo");
             web.UseSetting("Schedule:Groups:yahoo:Cron", "0 0 1 1 *");
             var symbols = TestGroupSymbols.Split(',');
