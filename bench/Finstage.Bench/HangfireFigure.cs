@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Finstage.Hangfire.MySql;
+using Finstage.Testing;
+using Hangfire;
+using Hangfire.InMemory;
+
+namespace Finstage.Bench;
+
+/// <summary>
+/// p5: no-op jobs enqueued and performed per second on Finstage.Hangfire.MySql against
+/// Hangfire.InMemory (same worker count, the scheduler's 4), and the median pickup delay on an
+/// idle MySQL-backed server with the scheduler's 200 ms queue poll interval.
+/// </summary>
+public static class HangfireFigure
+{
+    public static async Task RunAsync(BenchSettings settings, Report report, CancellationToken ct)
+    {
+        var database = await TestServers.CreateDatabaseAsync("finstage_bench_hangfire", ct);
+        using var mysql = new MySqlStorage(database, new MySqlStorageOptions { TablesPrefix = "hangfire_", QueuePollInterval = TimeSpan.FromMilliseconds(200) });
+        using var memory = new InMemoryStorage();
+
+        var inMemoryRate = await ThroughputAsync(memory, settings.HangfireJobs, ct);
+        var mysqlRate = await ThroughputAsync(mysql, settings.HangfireJobs, ct);
+        var pickups = await PickupAsync(mysql, settings.PickupSamples, ct);
+        var memoryPickups = await PickupAsync(memory, Math.Min(settings.PickupSamples, 7), ct);
+
+        report.Raw("p5_inmemory_jobs_per_s", inMemoryRate);
+        report.Raw("p5_mysql_jobs_per_s", mysqlRate);
+        report.Raw("p5_pickup_p90_ms", Measure.Percentile(pickups, 90));
+        report.Raw("p5_inmemory_pickup_ms", Measure.Percentile(memoryPickups, 50));
+        report.Figure("p5_hangfire_vs_inmemory", mysqlRate / inMemoryRate);
+        report.Figure("p5_pickup_ms", Measure.Percentile(pickups, 50));
+    }
+
+    private static async Task<double> ThroughputAsync(JobStorage storage, int jobs, CancellationToken ct)
+    {
+        var client = new BackgroundJobClient(storage);
+        using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = 4, ServerName = "bench-" + Guid.NewGuid().ToString("N")[..8] }, storage);
+        // Warm-up: the schema, connections and the job's types.
+        var start = NoopJob.Performed;
+        for (var i = 0; i < 20; i++)
+        {
+            client.Enqueue(() => NoopJob.Run(0));
+        }
+        await Measure.UntilAsync(() => Task.FromResult(NoopJob.Performed), start + 20, Stopwatch.StartNew(), TimeSpan.FromSeconds(60), "warm-up jobs", ct);
+
+        start = NoopJob.Performed;
+        var clock = Stopwatch.StartNew();
+        await Task.Run(() =>
+        {
+            for (var i = 0; i < jobs; i++)
+            {
+                client.Enqueue(() => NoopJob.Run(0));
+            }
+        }, ct);
+        var elapsed = await Measure.UntilAsync(
+            () => Task.FromResult(NoopJob.Performed), start + jobs, clock, TimeSpan.FromSeconds(300), "every job performed", ct, pollMs: 5);
+        server.SendStop();
+        return jobs / elapsed.TotalSeconds;
+    }
+
+    private static async Task<List<double>> PickupAsync(JobStorage storage, int samples, CancellationToken ct)
+    {
+        var client = new BackgroundJobClient(storage);
+        using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = 4, ServerName = "bench-" + Guid.NewGuid().ToString("N")[..8] }, storage);
+        NoopJob.Pickups.Clear();
+        var random = new Random(7);
+        for (var i = 0; i < samples; i++)
+        {
+            // Idle in between, at a random phase of the workers' polling.
+            await Task.Delay(300 + random.Next(300), ct);
+            var before = NoopJob.Pickups.Count;
+            client.Enqueue(() => NoopJob.Run(Stopwatch.GetTimestamp()));
+            await Measure.UntilAsync(() => Task.FromResult((long)NoopJob.Pickups.Count), before + 1, Stopwatch.StartNew(), TimeSpan.FromSeconds(30), "a job to start", ct, pollMs: 5);
+        }
+        server.SendStop();
+        return [.. NoopJob.Pickups];
+    }
+}
+
+/// <summary>The job the figure runs: it only counts, and notes how long after its enqueue it started.</summary>
+public static class NoopJob
+{
+    private static long s_performed;
+
+    public static long Performed => Interlocked.Read(ref s_performed);
+
+    public static ConcurrentQueue<double> Pickups { get; } = new();
+
+    public static void Run(long enqueuedAt)
+    {
+        if (enqueuedAt != 0)
+        {
+            Pickups.Enqueue(Stopwatch.GetElapsedTime(enqueuedAt).TotalMilliseconds);
+        }
+        Interlocked.Increment(ref s_performed);
+    }
+}
