@@ -7,7 +7,10 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Finstage.Testing;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 using ArticleId = storage::Finstage.Storage.Infrastructure.ArticleId;
 
@@ -32,10 +35,11 @@ public static class ApiFigure
             await TestServers.CreateDatabaseAsync(name, ct);
         }
         var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-bench", ct);
-        var port = FreePort();
         await using var factory = ServiceHosts.Storage(database, virtualHost.ToString(), start: false);
-        factory.UseKestrel(port);
+        // Real HTTP over loopback, as a client would see it, not the in-memory test server.
+        factory.UseKestrel(FreePort());
         factory.StartServer();
+        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         if (!reuse)
         {
             var seeding = Stopwatch.StartNew();
@@ -45,7 +49,7 @@ public static class ApiFigure
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = settings.ApiClients, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
-            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal)),
         };
         var symbols = Enumerable.Range(0, settings.ApiSymbols).Select(Symbol).ToArray();
         Func<string, string?, Task<string?>> api = async (symbol, cursor) =>

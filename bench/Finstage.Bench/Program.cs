@@ -6,6 +6,12 @@ using Finstage.Testing;
 // prints the table and writes bench/out/results.json. Exit code 0 when every figure ran.
 var settings = BenchSettings.Parse(args);
 Environment.SetEnvironmentVariable("MASSTRANSIT_USAGE_TELEMETRY", "false");
+// WebApplicationFactory looks for each service's content root (its appsettings.json) under this setting;
+// without it, it guesses a folder named after the assembly beside Finstage.sln, which does not exist.
+foreach (var (assembly, folder) in new[] { ("FINSTAGE_STORAGE", "storage"), ("FINSTAGE_CRAWLER", "crawler"), ("FINSTAGE_SCHEDULER", "scheduler") })
+{
+    Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_" + assembly, Path.Combine(Repository.Root, "services", folder));
+}
 var report = new Report(settings);
 using var budget = new CancellationTokenSource(settings.Budget);
 var figures = new (string Name, Func<BenchSettings, Report, CancellationToken, Task> Run)[]
