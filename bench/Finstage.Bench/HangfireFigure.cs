@@ -22,6 +22,10 @@ public static class HangfireFigure
 
         var inMemoryRate = await ThroughputAsync(memory, settings.HangfireJobs, ct);
         var mysqlRate = await ThroughputAsync(mysql, settings.HangfireJobs, ct);
+        // Where the time goes: enqueueing alone (no server), then performing a full queue alone.
+        var (enqueue, perform) = await SplitAsync(mysql, settings.HangfireJobs, ct);
+        report.Raw("p5_mysql_enqueue_only_per_s", enqueue);
+        report.Raw("p5_mysql_perform_only_per_s", perform);
         var pickups = await PickupAsync(mysql, settings.PickupSamples, ct);
         var memoryPickups = await PickupAsync(memory, Math.Min(settings.PickupSamples, 7), ct);
 
@@ -58,6 +62,27 @@ public static class HangfireFigure
             () => Task.FromResult(NoopJob.Performed), start + jobs, clock, TimeSpan.FromSeconds(300), "every job performed", ct, pollMs: 5);
         server.SendStop();
         return jobs / elapsed.TotalSeconds;
+    }
+
+    private static async Task<(double Enqueue, double Perform)> SplitAsync(JobStorage storage, int jobs, CancellationToken ct)
+    {
+        var client = new BackgroundJobClient(storage);
+        var start = NoopJob.Performed;
+        var clock = Stopwatch.StartNew();
+        await Task.Run(() =>
+        {
+            for (var i = 0; i < jobs; i++)
+            {
+                client.Enqueue(() => NoopJob.Run(0));
+            }
+        }, ct);
+        var enqueued = clock.Elapsed;
+        clock.Restart();
+        using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = 4, ServerName = "bench-" + Guid.NewGuid().ToString("N")[..8] }, storage);
+        var performed = await Measure.UntilAsync(
+            () => Task.FromResult(NoopJob.Performed), start + jobs, clock, TimeSpan.FromSeconds(300), "every queued job performed", ct, pollMs: 5);
+        server.SendStop();
+        return (jobs / enqueued.TotalSeconds, jobs / performed.TotalSeconds);
     }
 
     private static async Task<List<double>> PickupAsync(JobStorage storage, int samples, CancellationToken ct)
