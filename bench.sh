@@ -5,16 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Servers of the bench's own, on ports of their own: test runs in other checkouts stop and start
+# the servers on the default ports, which would cut a measurement short. Same script, same data
+# folder (.local/servers); `scripts/servers.sh stop` with these variables stops them.
+export FINSTAGE_MYSQL_PORT="${FINSTAGE_MYSQL_PORT:-3316}"
+export FINSTAGE_AMQP_PORT="${FINSTAGE_AMQP_PORT:-5682}"
+export FINSTAGE_RABBITMQ_MANAGEMENT_PORT="${FINSTAGE_RABBITMQ_MANAGEMENT_PORT:-15682}"
+export FINSTAGE_RABBITMQ_DIST_PORT="${FINSTAGE_RABBITMQ_DIST_PORT:-25682}"
+export FINSTAGE_EPMD_PORT="${FINSTAGE_EPMD_PORT:-4379}"
+scripts/servers.sh start >/dev/null
 eval "$(scripts/servers.sh env)"
-answers() {
-  curl -fsS -o /dev/null -u guest:guest "${FINSTAGE_RABBITMQ_MANAGEMENT}/api/overview" 2>/dev/null \
-    && (exec 3<>"/dev/tcp/127.0.0.1/${FINSTAGE_MYSQL_PORT:-3306}") 2>/dev/null
-}
-# Servers another checkout started on the same ports will do: servers.sh would fail to bind them.
-if ! answers; then
-  scripts/servers.sh start >/dev/null
-  eval "$(scripts/servers.sh env)"
-fi
 
 export MASSTRANSIT_USAGE_TELEMETRY=false DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Finstage.sln -c Release -nologo -clp:ErrorsOnly

@@ -4,6 +4,7 @@ using Finstage.Hangfire.MySql;
 using Finstage.Testing;
 using Hangfire;
 using Hangfire.InMemory;
+using Hangfire.Logging.LogProviders;
 
 namespace Finstage.Bench;
 
@@ -16,6 +17,8 @@ public static class HangfireFigure
 {
     public static async Task RunAsync(BenchSettings settings, Report report, CancellationToken ct)
     {
+        // An earlier figure's scheduler host left Hangfire's process-wide log provider pointing at its disposed logger factory.
+        GlobalConfiguration.Configuration.UseLogProvider(new ColouredConsoleLogProvider(global::Hangfire.Logging.LogLevel.Warn));
         var database = await TestServers.CreateDatabaseAsync("finstage_bench_hangfire", ct);
         using var mysql = new MySqlStorage(database, new MySqlStorageOptions { TablesPrefix = "hangfire_", QueuePollInterval = TimeSpan.FromMilliseconds(200) });
         using var memory = new InMemoryStorage();
