@@ -69,9 +69,18 @@ public sealed class Report(BenchSettings settings)
     public async Task WriteAsync(string path, IReadOnlyDictionary<string, string> machine)
     {
         var json = new JsonObject();
+        // With --only, the figures not run this time are kept from the last results, so one file holds a whole run.
+        var earlier = settings.Only.Count > 0 && File.Exists(path) ? JsonNode.Parse(await File.ReadAllTextAsync(path)) as JsonObject : null;
         foreach (var (key, value) in _figures)
         {
-            json[key] = value;
+            json[key] = value ?? earlier?[key]?.GetValue<double?>();
+        }
+        foreach (var (key, value) in earlier?["raw"]?.AsObject() ?? [])
+        {
+            if (!_raw.ContainsKey(key) && value is not null)
+            {
+                _raw[key] = value.GetValue<double>();
+            }
         }
         json["machine"] = new JsonObject(machine.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
         json["sizes"] = JsonSerializer.SerializeToNode(new
