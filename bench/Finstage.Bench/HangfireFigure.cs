@@ -26,12 +26,13 @@ public static class HangfireFigure
         var inMemoryRate = await ThroughputAsync(memory, settings.HangfireJobs, ct);
         var mysqlRate = await ThroughputAsync(mysql, settings.HangfireJobs, ct);
         // Where the time goes: enqueueing alone (no server), then performing a full queue alone.
-        var (enqueue, perform) = await SplitAsync(mysql, settings.HangfireJobs, ct);
+        var (enqueue, perform) = await SplitAsync(mysql, settings.HangfireJobs, database, report, ct);
         report.Raw("p5_mysql_enqueue_only_per_s", enqueue);
         report.Raw("p5_mysql_perform_only_per_s", perform);
         var pickups = await PickupAsync(mysql, settings.PickupSamples, ct);
         var memoryPickups = await PickupAsync(memory, Math.Min(settings.PickupSamples, 7), ct);
 
+        report.Raw("p5_mysql_deadlock_retries", DeadlockRetries(mysql));
         report.Raw("p5_inmemory_jobs_per_s", inMemoryRate);
         report.Raw("p5_mysql_jobs_per_s", mysqlRate);
         report.Raw("p5_pickup_p90_ms", Measure.Percentile(pickups, 90));
@@ -67,16 +68,29 @@ public static class HangfireFigure
         return jobs / elapsed.TotalSeconds;
     }
 
+    // Transactions the storage re-ran after a deadlock or lock wait timeout (its Db.RetriedCount, internal: read for diagnosis only).
+    private static double DeadlockRetries(MySqlStorage storage)
+    {
+        var db = typeof(MySqlStorage).GetProperty("Db", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)?.GetValue(storage);
+        return db?.GetType().GetProperty("RetriedCount")?.GetValue(db) is int count ? count : double.NaN;
+    }
+
     // The scheduler's 4 workers. Its own activator: an earlier figure's scheduler host set Hangfire's
     // process-wide one to its service provider, disposed since, and every job would fail in it.
     private static BackgroundJobServer Server(JobStorage storage) => new(
         new BackgroundJobServerOptions { WorkerCount = 4, ServerName = "bench-" + Guid.NewGuid().ToString("N")[..8], Activator = new JobActivator() },
         storage);
 
-    private static async Task<(double Enqueue, double Perform)> SplitAsync(JobStorage storage, int jobs, CancellationToken ct)
+    // The server-wide statement and commit counters around each phase (the bench's servers serve nobody else).
+    private static async Task<(long Statements, long Commits)> CountersAsync(string database, CancellationToken ct) =>
+        (await Measure.ScalarAsync(database, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'QUESTIONS'", ct),
+         await Measure.ScalarAsync(database, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'", ct));
+
+    private static async Task<(double Enqueue, double Perform)> SplitAsync(JobStorage storage, int jobs, string database, Report report, CancellationToken ct)
     {
         var client = new BackgroundJobClient(storage);
         var start = NoopJob.Performed;
+        var before = await CountersAsync(database, ct);
         var clock = Stopwatch.StartNew();
         await Task.Run(() =>
         {
@@ -86,11 +100,19 @@ public static class HangfireFigure
             }
         }, ct);
         var enqueued = clock.Elapsed;
+        var between = await CountersAsync(database, ct);
         clock.Restart();
         using var server = Server(storage);
         var performed = await Measure.UntilAsync(
             () => Task.FromResult(NoopJob.Performed), start + jobs, clock, TimeSpan.FromSeconds(300), "every queued job performed", ct, pollMs: 5);
+        // Wait for the last state changes to land before reading the counters again.
+        await Task.Delay(500, ct);
+        var after = await CountersAsync(database, ct);
         server.SendStop();
+        report.Raw("p5_mysql_statements_per_enqueue", (between.Statements - before.Statements) / (double)jobs);
+        report.Raw("p5_mysql_commits_per_enqueue", (between.Commits - before.Commits) / (double)jobs);
+        report.Raw("p5_mysql_statements_per_perform", (after.Statements - between.Statements) / (double)jobs);
+        report.Raw("p5_mysql_commits_per_perform", (after.Commits - between.Commits) / (double)jobs);
         return (jobs / enqueued.TotalSeconds, jobs / performed.TotalSeconds);
     }
 
