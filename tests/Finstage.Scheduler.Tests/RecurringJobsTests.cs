@@ -65,6 +65,7 @@ public sealed class RecurringJobsTests(SchedulerFixture scheduler)
         });
 
         var failure = Should.Throw<Microsoft.Extensions.Options.OptionsValidationException>(() => broken.Services);
+        scheduler.RestoreHangfireGlobals();
 
         failure.Message.ShouldContain("Group 'empty' needs at least one symbol");
     }

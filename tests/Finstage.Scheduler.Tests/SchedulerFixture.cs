@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using Finstage.Contracts;
 using Finstage.Testing;
+using Hangfire;
+using Hangfire.AspNetCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -39,6 +42,17 @@ public sealed class SchedulerFixture : IAsyncLifetime
     public MessageProbe<CrawlRequested> Requests { get; private set; } = null!;
 
     public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
+
+    /// <summary>
+    /// Points Hangfire's process-wide log provider and current storage back at the main host. A
+    /// host that fails to start disposes its logger factory, which Hangfire would otherwise keep
+    /// using for every job client created afterwards.
+    /// </summary>
+    public void RestoreHangfireGlobals()
+    {
+        GlobalConfiguration.Configuration.UseLogProvider(new AspNetCoreLogProvider(Factory.Services.GetRequiredService<ILoggerFactory>()));
+        JobStorage.Current = Factory.Services.GetRequiredService<JobStorage>();
+    }
 
     public async ValueTask InitializeAsync()
     {
