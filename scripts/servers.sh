@@ -7,6 +7,9 @@
 #   scripts/servers.sh status   say what is running
 #   scripts/servers.sh env      print the connection settings as shell exports
 #
+# `start` and `stop` take an optional server, `mariadb` or `rabbitmq`, to start or stop only that
+# one (the reliability tests stop a server mid-run and start it again with its data intact).
+#
 # Running `start` twice is safe: a server that already answers is left alone.
 set -euo pipefail
 
@@ -206,17 +209,23 @@ export FINSTAGE_RABBITMQ_MANAGEMENT="http://127.0.0.1:$mgmt_port"
 EOF
 }
 
+only="${2:-}"
+case "$only" in
+  ""|mariadb|rabbitmq) ;;
+  *) echo "usage: $0 start|stop [mariadb|rabbitmq]" >&2; exit 2 ;;
+esac
+
 case "${1:-start}" in
   start)
     command -v curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
     install_missing
-    start_mariadb
-    start_rabbitmq
+    [ "$only" = rabbitmq ] || start_mariadb
+    [ "$only" = mariadb ] || start_rabbitmq
     print_env
     ;;
   stop)
-    stop_rabbitmq
-    stop_mariadb
+    [ "$only" = mariadb ] || stop_rabbitmq
+    [ "$only" = rabbitmq ] || stop_mariadb
     ;;
   status)
     rabbit_env

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using MySqlConnector;
 
 namespace Finstage.Testing;
@@ -54,8 +55,7 @@ public static class TestServers
     {
         var broker = RabbitMq;
         var credentials = Uri.UnescapeDataString(broker.UserInfo);
-        using var http = new HttpClient { BaseAddress = RabbitMqManagement, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        using var http = ManagementClient();
         var vhost = Uri.EscapeDataString(name);
         var user = Uri.EscapeDataString(credentials.Split(':')[0]);
 
@@ -78,5 +78,32 @@ public static class TestServers
         return new UriBuilder(broker) { Path = "/" + vhost }.Uri;
     }
 
+    /// <summary>
+    /// Every queue of a virtual host with the messages it holds, ready and unacknowledged, as the
+    /// management API reports them (its figures lag the broker by up to its statistics interval).
+    /// </summary>
+    public static async Task<IReadOnlyList<QueueDepth>> GetQueuesAsync(string virtualHost, CancellationToken cancellationToken = default)
+    {
+        using var http = ManagementClient();
+        using var response = await http.GetAsync(new Uri($"api/queues/{Uri.EscapeDataString(virtualHost)}", UriKind.Relative), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+        return [.. json.RootElement.EnumerateArray().Select(queue => new QueueDepth(
+            queue.GetProperty("name").GetString()!,
+            queue.TryGetProperty("messages_ready", out var ready) ? ready.GetInt64() : 0,
+            queue.TryGetProperty("messages_unacknowledged", out var unacknowledged) ? unacknowledged.GetInt64() : 0))];
+    }
+
+    private static HttpClient ManagementClient()
+    {
+        var http = new HttpClient { BaseAddress = RabbitMqManagement, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(RabbitMq.UserInfo))));
+        return http;
+    }
+
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }
+
+/// <summary>A queue and the messages in it: waiting for a consumer, and delivered but not yet acknowledged.</summary>
+public sealed record QueueDepth(string Name, long Ready, long Unacknowledged);

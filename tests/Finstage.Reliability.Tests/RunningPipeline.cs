@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using Finstage.Testing;
+using Microsoft.AspNetCore.Http;
+using MySqlConnector;
+
+namespace Finstage.Reliability.Tests;
+
+/// <summary>
+/// Storage, crawler and scheduler each as a process of its own, against a database and a virtual
+/// host of this test's, and a local feed site for a watchlist of <c>R0000…</c> symbols: each
+/// symbol's feed has three stories of its own and one story every symbol shares.
+/// </summary>
+public sealed class RunningPipeline : IAsyncDisposable
+{
+    public const string Source = "rel";
+
+    /// <summary>Stories of a symbol's own in each feed, besides the one every feed shares.</summary>
+    public const int OwnStoriesPerFeed = 3;
+
+    private RunningPipeline(string name, string database, Uri virtualHost, LocalFeedServer feeds, IReadOnlyList<string> symbols)
+    {
+        Name = name;
+        Database = database;
+        VirtualHost = virtualHost;
+        Feeds = feeds;
+        Symbols = symbols;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The connection string of this pipeline's database (storage's tables and Hangfire's).</summary>
+    public string Database { get; }
+
+    public Uri VirtualHost { get; }
+
+    public LocalFeedServer Feeds { get; }
+
+    public IReadOnlyList<string> Symbols { get; }
+
+    public ServiceProcess Storage { get; private set; } = null!;
+
+    public ServiceProcess Crawler { get; private set; } = null!;
+
+    public ServiceProcess Scheduler { get; private set; } = null!;
+
+    /// <summary>Every article the cycle must store: each symbol's own stories and the shared one.</summary>
+    public long ExpectedArticles => (Symbols.Count * OwnStoriesPerFeed) + 1;
+
+    /// <summary>Every article-symbol link the cycle must store.</summary>
+    public long ExpectedLinks => Symbols.Count * (OwnStoriesPerFeed + 1);
+
+    /// <summary>
+    /// Starts the feed site and the three services (consumers first, so no request is published
+    /// before its queue is bound). <paramref name="feedLatency"/> keeps a cycle in flight long
+    /// enough for a fault to land in the middle of it.
+    /// </summary>
+    public static async Task<RunningPipeline> StartAsync(
+        string name, int symbolCount, TimeSpan feedLatency, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string?>? storageSettings = null,
+        IReadOnlyDictionary<string, string?>? crawlerSettings = null,
+        IReadOnlyDictionary<string, string?>? schedulerSettings = null)
+    {
+        var database = await TestServers.CreateDatabaseAsync("finstage_rel_" + name, cancellationToken);
+        var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-rel-" + name.Replace('_', '-'), cancellationToken);
+        var symbols = Enumerable.Range(0, symbolCount).Select(i => "R" + i.ToString("0000", CultureInfo.InvariantCulture)).ToList();
+        var feeds = await LocalFeedServer.StartAsync(context => ServeFeedAsync(context, feedLatency), cancellationToken);
+        var pipeline = new RunningPipeline(name, database, virtualHost, feeds, symbols);
+        try
+        {
+            pipeline.Storage = await ServiceProcess.StartAsync("storage", Repository.ProjectOutput("services/storage", "Finstage.Storage"),
+                Merge(new()
+                {
+                    ["ConnectionStrings:Storage"] = database,
+                    ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
+                    ["Database:MinPoolSize"] = "0",
+                    ["Ingest:BatchTimeLimit"] = "00:00:00.050",
+                }, storageSettings), cancellationToken);
+            pipeline.Crawler = await ServiceProcess.StartAsync("crawler", Repository.ProjectOutput("services/crawler", "Finstage.Crawler"),
+                Merge(new()
+                {
+                    ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
+                    [$"Sources:{Source}:UrlTemplate"] = new Uri(feeds.BaseAddress, "feed?s={symbol}").ToString(),
+                    [$"Sources:{Source}:RequestsPerSecond"] = "500",
+                    [$"Sources:{Source}:Burst"] = "100",
+                    ["Fetch:RetryDelay"] = "00:00:00.050",
+                }, crawlerSettings), cancellationToken);
+            var schedule = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Hangfire"] = database,
+                ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
+                ["Hangfire:QueuePollInterval"] = "00:00:00.100",
+                [$"Schedule:Groups:{Source}:Source"] = Source,
+                // Never on its own during a test: each cycle is asked for through the API.
+                [$"Schedule:Groups:{Source}:Cron"] = "0 0 1 1 *",
+            };
+            for (var i = 0; i < symbols.Count; i++)
+            {
+                schedule[$"Schedule:Groups:{Source}:Symbols:{i}"] = symbols[i];
+            }
+            pipeline.Scheduler = await ServiceProcess.StartAsync(
+                "scheduler", Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler"), Merge(schedule, schedulerSettings), cancellationToken);
+            return pipeline;
+        }
+        catch
+        {
+            await pipeline.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Asks the scheduler for a cycle of the whole watchlist; answers its cycle id.</summary>
+    public async Task<Guid> RequestCycleAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = Scheduler.BaseAddress };
+        using var response = await http.PostAsJsonAsync("/api/crawls", new { source = Source }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var accepted = await response.Content.ReadFromJsonAsync<CycleAccepted>(cancellationToken);
+        return accepted!.CycleId;
+    }
+
+    /// <summary>How many symbols of the cycle have a crawl run recorded.</summary>
+    public Task<long> CountCrawlRunsAsync(Guid cycleId, CancellationToken cancellationToken) =>
+        CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken);
+
+    /// <summary>Waits until every symbol of the cycle has its crawl run.</summary>
+    public Task WaitForCycleAsync(Guid cycleId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Eventually.WaitForAsync(() => CountCrawlRunsAsync(cycleId, cancellationToken), count => count >= Symbols.Count, timeout,
+            $"a crawl run for each of the {Symbols.Count} symbols of cycle {cycleId}", cancellationToken);
+
+    /// <summary>
+    /// What must hold after any fault: every symbol has exactly one crawl run, succeeded, the
+    /// articles and links are exactly those the feeds hold (no row twice, none missing), and no
+    /// queue of the virtual host holds a message, delivered or not, including the error queues.
+    /// </summary>
+    public async Task ShouldBeCompleteAndQuietAsync(Guid cycleId, CancellationToken cancellationToken)
+    {
+        (await CountAsync($"SELECT COUNT(DISTINCT symbol) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken)).ShouldBe(Symbols.Count);
+        (await CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken))
+            .ShouldBe(Symbols.Count, "one crawl run per symbol, however often a request was delivered");
+        (await CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}' AND status <> 'Succeeded'", cancellationToken))
+            .ShouldBe(0, "every feed answered");
+        (await CountAsync("SELECT COUNT(*) FROM articles", cancellationToken)).ShouldBe(ExpectedArticles);
+        (await CountAsync("SELECT COUNT(DISTINCT url) FROM articles", cancellationToken)).ShouldBe(ExpectedArticles);
+        (await CountAsync("SELECT COUNT(*) FROM article_symbols", cancellationToken)).ShouldBe(ExpectedLinks);
+
+        // The management API's figures trail the broker by its statistics interval (5 s).
+        var vhost = VirtualHost.AbsolutePath.TrimStart('/');
+        var queues = await Eventually.WaitForAsync(
+            () => TestServers.GetQueuesAsync(Uri.UnescapeDataString(vhost), cancellationToken),
+            queues => queues.Count > 0 && queues.All(queue => queue.Ready == 0 && queue.Unacknowledged == 0),
+            TimeSpan.FromSeconds(60), "every queue to be empty and acknowledged", cancellationToken);
+        queues.ShouldContain(queue => queue.Name == "fetch-news");
+    }
+
+    public async Task<long> CountAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new MySqlConnection(Database);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new MySqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>What each service wrote last, for a failure message.</summary>
+    public string OutputTails =>
+        string.Join(Environment.NewLine, new[] { Scheduler, Crawler, Storage }.Where(service => service is not null)
+            .Select(service => $"--- {service.Name}:{Environment.NewLine}{service.OutputTail}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        // Producers first, then consumers, then the feeds they read.
+        foreach (var service in new[] { Scheduler, Crawler, Storage })
+        {
+            if (service is not null)
+            {
+                await service.DisposeAsync();
+            }
+        }
+        await Feeds.DisposeAsync();
+    }
+
+    private static Dictionary<string, string?> Merge(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? overrides)
+    {
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
+    private static async Task ServeFeedAsync(HttpContext context, TimeSpan latency)
+    {
+        var symbol = context.Request.Query["s"].ToString();
+        await Task.Delay(latency, context.RequestAborted);
+        var feed = new StringBuilder("""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Reliability feed</title>""");
+        for (var i = 1; i <= OwnStoriesPerFeed; i++)
+        {
+            feed.Append(CultureInfo.InvariantCulture,
+                $"<item><title>{symbol} story {i}</title><link>https://news.example.com/{symbol}/{i}</link><pubDate>Fri, 14 Aug 2026 0{i}:30:00 +0000</pubDate></item>");
+        }
+        feed.Append("<item><title>Markets wrap</title><link>https://news.example.com/wrap</link><pubDate>Fri, 14 Aug 2026 09:00:00 +0000</pubDate></item>");
+        context.Response.ContentType = "application/rss+xml; charset=utf-8";
+        await context.Response.WriteAsync(feed.Append("</channel></rss>").ToString(), context.RequestAborted);
+    }
+
+    private sealed record CycleAccepted(Guid CycleId);
+}

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Finstage.Testing;
+
+/// <summary>
+/// A Finstage service running as its own process (its built dll under <c>dotnet</c>, settings by
+/// environment variables), as it runs in production: what a fault test kills and restarts, and
+/// whose memory it reads from <c>/proc</c>.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private const int OutputLinesKept = 400;
+
+    private readonly string _dll;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly string? _workingDirectory;
+    private readonly ConcurrentQueue<string> _output = new();
+    private Process _process = null!;
+
+    private ServiceProcess(string name, string dll, IReadOnlyDictionary<string, string?> settings, string? workingDirectory)
+    {
+        Name = name;
+        _dll = dll;
+        _settings = settings;
+        _workingDirectory = workingDirectory;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Where its HTTP endpoints (health, APIs) answer; a new free port on every start.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines it wrote to stdout and stderr, for a failure message.</summary>
+    public string OutputTail => string.Join(Environment.NewLine, _output.TakeLast(40));
+
+    /// <summary>
+    /// Starts <paramref name="dll"/> with <paramref name="settings"/> as environment variables
+    /// (<c>Section__Key</c>) and waits until <c>/health/ready</c> answers 200.
+    /// </summary>
+    /// <param name="workingDirectory">
+    /// Its content root. Null runs it in an empty folder, so that no <c>appsettings.json</c>
+    /// adds settings (a watchlist, production URLs) the test did not give.
+    /// </param>
+    public static async Task<ServiceProcess> StartAsync(
+        string name, string dll, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken, string? workingDirectory = null)
+    {
+        var service = new ServiceProcess(name, dll, settings, workingDirectory);
+        await service.LaunchAsync(cancellationToken);
+        return service;
+    }
+
+    /// <summary>Kills it with SIGKILL: no shutdown, no acknowledgements, connections cut as in a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        await _process.WaitForExitAsync(CancellationToken.None);
+    }
+
+    /// <summary>Starts it again with the same settings, as an operator (or an orchestrator) would after a crash.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await KillAsync();
+        _process.Dispose();
+        await LaunchAsync(cancellationToken);
+    }
+
+    /// <summary>Its resident memory now (<c>VmRSS</c>), in MB.</summary>
+    public double? ResidentMegabytes => ReadStatus("VmRSS");
+
+    /// <summary>The most it has held resident since it started (<c>VmHWM</c>), in MB.</summary>
+    public double? PeakResidentMegabytes => ReadStatus("VmHWM");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+        // SIGTERM first, so it leaves the broker cleanly; SIGKILL if it does not go in time.
+        if (!_process.HasExited)
+        {
+            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync(CancellationToken.None);
+            }
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+        _process.Dispose();
+    }
+
+    private async Task LaunchAsync(CancellationToken cancellationToken)
+    {
+        BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        var start = new ProcessStartInfo("dotnet", [_dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _workingDirectory ?? Directory.CreateTempSubdirectory("finstage-" + Name + "-").FullName,
+        };
+        // Production-like by default; the test's own settings come last and win.
+        start.Environment["Urls"] = BaseAddress.ToString();
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
+        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
+        foreach (var (key, value) in _settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start " + Name);
+        // Always drained: a full pipe would block the service.
+        _process.OutputDataReceived += (_, line) => Keep(line.Data);
+        _process.ErrorDataReceived += (_, line) => Keep(line.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} while starting:{Environment.NewLine}{OutputTail}");
+            }
+            try
+            {
+                using var ready = await http.GetAsync(new Uri("/health/ready", UriKind.Relative), cancellationToken);
+                if (ready.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Listening but slow to answer while it starts.
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{Name} was not ready within 2 minutes:{Environment.NewLine}{OutputTail}");
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _output.Enqueue(line);
+        while (_output.Count > OutputLinesKept && _output.TryDequeue(out _))
+        {
+        }
+    }
+
+    private double? ReadStatus(string key)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith(key + ":", StringComparison.Ordinal));
+            return line is null ? null : double.Parse(line.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
