@@ -53,11 +53,9 @@ public static class TestServers
     public static async Task<Uri> CreateVirtualHostAsync(string name, CancellationToken cancellationToken = default)
     {
         var broker = RabbitMq;
-        var credentials = Uri.UnescapeDataString(broker.UserInfo);
-        using var http = new HttpClient { BaseAddress = RabbitMqManagement, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        using var http = CreateManagementClient();
         var vhost = Uri.EscapeDataString(name);
-        var user = Uri.EscapeDataString(credentials.Split(':')[0]);
+        var user = Uri.EscapeDataString(RabbitMqUser);
 
         using (var deleted = await http.DeleteAsync(new Uri($"api/vhosts/{vhost}", UriKind.Relative), cancellationToken))
         {
@@ -78,5 +76,20 @@ public static class TestServers
         return new UriBuilder(broker) { Path = "/" + vhost }.Uri;
     }
 
-    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+    /// <summary>The RabbitMQ user of <see cref="RabbitMq"/>.</summary>
+    public static string RabbitMqUser => Uri.UnescapeDataString(RabbitMq.UserInfo).Split(':')[0];
+
+    /// <summary>The RabbitMQ password of <see cref="RabbitMq"/>.</summary>
+    public static string RabbitMqPassword => Uri.UnescapeDataString(RabbitMq.UserInfo).Split(':', 2) is [_, var password] ? password : "";
+
+    /// <summary>An HTTP client for the management API, signed in as the broker's user.</summary>
+    public static HttpClient CreateManagementClient()
+    {
+        var http = new HttpClient { BaseAddress = RabbitMqManagement, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(RabbitMq.UserInfo))));
+        return http;
+    }
+
+    internal static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }
