@@ -10,6 +10,7 @@
 # `start` and `stop` take an optional server, `mariadb` or `rabbitmq`, to start or stop only that
 # one (the reliability tests stop a server mid-run and start it again with its data intact).
 #
+# RabbitMQ runs with the management and shovel plug-ins (scripts/redrive.sh moves _error queues back).
 # Running `start` twice is safe: a server that already answers is left alone.
 set -euo pipefail
 
@@ -144,6 +145,11 @@ start_rabbitmq() {
   mkdir -p "$rabbit_dir/log" "$rabbit_dir/mnesia"
   rabbit_env
   if alive "$(pid_from "$RABBITMQ_PID_FILE")" && rabbitmqctl_ -q await_startup --timeout 5 >/dev/null 2>&1; then
+    # A broker started by an older copy of this script lacks the shovel plug-ins scripts/redrive.sh needs.
+    if ! grep -q rabbitmq_shovel_management "$RABBITMQ_ENABLED_PLUGINS_FILE" 2>/dev/null; then
+      /usr/lib/rabbitmq/bin/rabbitmq-plugins -q enable rabbitmq_shovel rabbitmq_shovel_management >/dev/null
+      log "RabbitMQ: shovel plug-ins enabled"
+    fi
     log "RabbitMQ already running (pid $(pid_from "$RABBITMQ_PID_FILE"))"
     return 0
   fi
@@ -153,7 +159,9 @@ management.tcp.ip = 127.0.0.1
 management.tcp.port = $mgmt_port
 loopback_users.guest = true
 EOF
-  echo '[rabbitmq_management].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+  # Settings and plug-ins (management, and shovel for scripts/redrive.sh) shared with docker-compose.yml.
+  cat "$root/scripts/rabbitmq/finstage.conf" >>"$RABBITMQ_CONFIG_FILE"
+  cp "$root/scripts/rabbitmq/enabled_plugins" "$RABBITMQ_ENABLED_PLUGINS_FILE"
   : >"$RABBITMQ_CONF_ENV_FILE"
   # Our own epmd, in the foreground of its own session, so that we know its pid.
   if ! alive "$(pid_from "$rabbit_dir/epmd.pid")"; then

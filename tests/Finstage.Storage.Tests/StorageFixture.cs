@@ -21,6 +21,9 @@ public sealed class StorageFixture : IAsyncLifetime
 {
     public const string DatabaseName = "finstage_storage_tests";
 
+    /// <summary>The body cap (Bus:MaxMessageBytes) of the test hosts, far below the default so a poison test need not send megabytes.</summary>
+    public const int MaxMessageBytes = 64 * 1024;
+
     private WebApplicationFactory<Program>? _factory;
 
     public string ConnectionString { get; private set; } = "";
@@ -53,6 +56,7 @@ public sealed class StorageFixture : IAsyncLifetime
         web.UseSetting("Database:MaxPoolSize", "20");
         web.UseSetting("Ingest:BatchTimeLimit", "00:00:00.050");
         web.UseSetting("Ingest:RetryInterval", "00:00:00.050");
+        web.UseSetting("Bus:MaxMessageBytes", MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
         {
             web.UseSetting(key, value);

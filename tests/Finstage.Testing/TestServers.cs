@@ -54,10 +54,9 @@ public static class TestServers
     public static async Task<Uri> CreateVirtualHostAsync(string name, CancellationToken cancellationToken = default)
     {
         var broker = RabbitMq;
-        var credentials = Uri.UnescapeDataString(broker.UserInfo);
-        using var http = ManagementClient();
+        using var http = CreateManagementClient();
         var vhost = Uri.EscapeDataString(name);
-        var user = Uri.EscapeDataString(credentials.Split(':')[0]);
+        var user = Uri.EscapeDataString(RabbitMqUser);
 
         using (var deleted = await http.DeleteAsync(new Uri($"api/vhosts/{vhost}", UriKind.Relative), cancellationToken))
         {
@@ -84,7 +83,7 @@ public static class TestServers
     /// </summary>
     public static async Task<IReadOnlyList<QueueDepth>> GetQueuesAsync(string virtualHost, CancellationToken cancellationToken = default)
     {
-        using var http = ManagementClient();
+        using var http = CreateManagementClient();
         using var response = await http.GetAsync(new Uri($"api/queues/{Uri.EscapeDataString(virtualHost)}", UriKind.Relative), cancellationToken);
         response.EnsureSuccessStatusCode();
         using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
@@ -94,7 +93,14 @@ public static class TestServers
             queue.TryGetProperty("messages_unacknowledged", out var unacknowledged) ? unacknowledged.GetInt64() : 0))];
     }
 
-    private static HttpClient ManagementClient()
+    /// <summary>The RabbitMQ user of <see cref="RabbitMq"/>.</summary>
+    public static string RabbitMqUser => Uri.UnescapeDataString(RabbitMq.UserInfo).Split(':')[0];
+
+    /// <summary>The RabbitMQ password of <see cref="RabbitMq"/>.</summary>
+    public static string RabbitMqPassword => Uri.UnescapeDataString(RabbitMq.UserInfo).Split(':', 2) is [_, var password] ? password : "";
+
+    /// <summary>An HTTP client for the management API, signed in as the broker's user.</summary>
+    public static HttpClient CreateManagementClient()
     {
         var http = new HttpClient { BaseAddress = RabbitMqManagement, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
@@ -102,7 +108,7 @@ public static class TestServers
         return http;
     }
 
-    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+    internal static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }
 
 /// <summary>A queue and the messages in it: waiting for a consumer, and delivered but not yet acknowledged.</summary>
