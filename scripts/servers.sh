@@ -87,6 +87,8 @@ maria_users() {
       for who in "$migrator_user:$migrator_password" "$runtime_user:$runtime_password"; do
         echo "CREATE USER IF NOT EXISTS '${who%%:*}'@'$host' IDENTIFIED BY '${who#*:}';"
         echo "ALTER USER '${who%%:*}'@'$host' IDENTIFIED BY '${who#*:}';"
+        # Exactly the rights below, whatever was granted by hand since.
+        echo "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '${who%%:*}'@'$host';"
       done
       # Schema changes (EF Core and Pomelo migrations, Hangfire's tables) and test set-up (DROP/CREATE DATABASE, TRUNCATE).
       echo "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, LOCK TABLES, CREATE TEMPORARY TABLES ON \`finstage%\`.* TO '$migrator_user'@'$host';"
