@@ -63,3 +63,9 @@ public static class MigrateCommand
         }
     }
 }
+
+/// <summary>
+/// A service's schema is older than its build: the migrate step has not run. Thrown at start-up, before the service
+/// takes any message or request, so the process ends with this message instead of failing on every message.
+/// </summary>
+public sealed class SchemaNotMigratedException(string message) : InvalidOperationException(message);

@@ -62,7 +62,7 @@ public sealed class LeastPrivilegeTests(SchedulerFixture scheduler)
         var database = await TestServers.CreateDatabaseAsync("finstage_scheduler_privilege_unmigrated", Cancel);
         var factory = scheduler.Create(new Dictionary<string, string?> { ["ConnectionStrings:Hangfire"] = TestServers.AsRuntimeUser(database) });
 
-        var failure = Should.Throw<InvalidOperationException>(() => factory.Services);
+        var failure = Should.Throw<Finstage.ServiceDefaults.SchemaNotMigratedException>(() => factory.Services);
         scheduler.RestoreHangfireGlobals();
 
         failure.Message.ShouldContain("hangfire_* in database 'finstage_scheduler_privilege_unmigrated' are missing");

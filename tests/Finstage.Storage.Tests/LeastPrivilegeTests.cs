@@ -76,7 +76,7 @@ public sealed class LeastPrivilegeTests(StorageFixture storage)
         using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
             StorageFixture.Configure(web, TestServers.AsRuntimeUser(database), storage.Broker));
 
-        var failure = Should.Throw<InvalidOperationException>(() => factory.Services);
+        var failure = Should.Throw<Finstage.ServiceDefaults.SchemaNotMigratedException>(() => factory.Services);
 
         failure.Message.ShouldContain("is not migrated");
         failure.Message.ShouldContain("dotnet Finstage.Storage.dll migrate");

@@ -76,7 +76,7 @@ internal sealed class RequireMigratedJobStorage(
         var installed = MySqlStorage.GetInstalledSchemaVersion(connectionString, options);
         if (installed < MySqlStorage.SchemaVersion)
         {
-            throw new InvalidOperationException(JobStorageMigrations.NotMigratedMessage(
+            throw new SchemaNotMigratedException(JobStorageMigrations.NotMigratedMessage(
                 new MySqlConnectionStringBuilder(connectionString).Database, options.TablesPrefix, installed));
         }
         logger.LogInformation("Hangfire's tables {Prefix}* are at version {Version}", options.TablesPrefix, installed);

@@ -1,3 +1,4 @@
+using Finstage.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Finstage.Storage.Infrastructure;
@@ -17,7 +18,7 @@ internal sealed class RequireMigratedDatabase(IDbContextFactory<NewsDbContext> c
         var pending = db.Database.GetMigrations().Except(applied, StringComparer.Ordinal).ToList();
         if (pending.Count > 0)
         {
-            throw new InvalidOperationException(NewsDatabaseMigrations.NotMigratedMessage(db.Database.GetDbConnection().Database, pending));
+            throw new SchemaNotMigratedException(NewsDatabaseMigrations.NotMigratedMessage(db.Database.GetDbConnection().Database, pending));
         }
         logger.LogInformation("News database is at migration {Migration}", applied.LastOrDefault());
     }
