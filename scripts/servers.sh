@@ -22,8 +22,13 @@ mgmt_port="${FINSTAGE_RABBITMQ_MANAGEMENT_PORT:-15672}"
 dist_port="${FINSTAGE_RABBITMQ_DIST_PORT:-25672}"
 epmd_port="${FINSTAGE_EPMD_PORT:-4369}"
 db_name="finstage"
-db_user="finstage"
-db_password="finstage"
+# Two users, both bound to 127.0.0.1/localhost, so their fixed passwords work nowhere else:
+# the migrator changes the schema (the services' `migrate` step, test set-up), the runtime user
+# only reads and writes rows (the running services). See docs/reliability.md, Security.
+migrator_user="finstage_migrator"
+migrator_password="finstage-migrator-local"
+runtime_user="finstage_runtime"
+runtime_password="finstage-runtime-local"
 
 rabbit_dir="$base/rabbitmq"
 maria_dir="$base/mariadb"
@@ -74,10 +79,34 @@ EOF
 maria_admin() { mariadb-admin --defaults-file="$maria_dir/my.cnf" "$@"; }
 maria_sql() { mariadb --defaults-file="$maria_dir/my.cnf" -uroot "$@"; }
 
+# Creates (or brings up to date) the database and the two users; safe to run again. Databases named
+# finstage* are covered, as tests and the benchmark use databases of their own.
+maria_users() {
+  local who host
+  {
+    echo "CREATE DATABASE IF NOT EXISTS \`$db_name\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+    # The single all-privileges user of earlier versions of this script.
+    echo "DROP USER IF EXISTS 'finstage'@'127.0.0.1', 'finstage'@'localhost';"
+    for host in 127.0.0.1 localhost; do
+      for who in "$migrator_user:$migrator_password" "$runtime_user:$runtime_password"; do
+        echo "CREATE USER IF NOT EXISTS '${who%%:*}'@'$host' IDENTIFIED BY '${who#*:}';"
+        echo "ALTER USER '${who%%:*}'@'$host' IDENTIFIED BY '${who#*:}';"
+        # Exactly the rights below, whatever was granted by hand since.
+        echo "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '${who%%:*}'@'$host';"
+      done
+      # Schema changes (EF Core and Pomelo migrations, Hangfire's tables) and test set-up (DROP/CREATE DATABASE, TRUNCATE).
+      echo "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, LOCK TABLES, CREATE TEMPORARY TABLES ON \`finstage%\`.* TO '$migrator_user'@'$host';"
+      # Rows only; GET_LOCK (Hangfire's locks) and information_schema need no grant.
+      echo "GRANT SELECT, INSERT, UPDATE, DELETE ON \`finstage%\`.* TO '$runtime_user'@'$host';"
+    done
+  } | maria_sql
+}
+
 start_mariadb() {
   mkdir -p "$maria_dir"
   if alive "$(pid_from "$maria_dir/mysqld.pid")" && maria_admin ping >/dev/null 2>&1; then
     log "MariaDB already running (pid $(pid_from "$maria_dir/mysqld.pid"))"
+    maria_users
     return 0
   fi
   maria_cnf
@@ -97,15 +126,7 @@ start_mariadb() {
     fi
     sleep 0.2
   done
-  # The application user may create databases named finstage* (tests use their own).
-  maria_sql <<EOF
-CREATE DATABASE IF NOT EXISTS \`$db_name\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE USER IF NOT EXISTS '$db_user'@'127.0.0.1' IDENTIFIED BY '$db_password';
-CREATE USER IF NOT EXISTS '$db_user'@'localhost' IDENTIFIED BY '$db_password';
-GRANT ALL PRIVILEGES ON \`finstage%\`.* TO '$db_user'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON \`finstage%\`.* TO '$db_user'@'localhost';
-FLUSH PRIVILEGES;
-EOF
+  maria_users
   log "MariaDB ready on 127.0.0.1:$mysql_port (pid $(pid_from "$maria_dir/mysqld.pid"))"
 }
 
@@ -209,10 +230,13 @@ stop_rabbitmq() {
 
 print_env() {
   cat <<EOF
-export ConnectionStrings__Storage="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$db_user;Password=$db_password"
-export ConnectionStrings__Hangfire="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$db_user;Password=$db_password"
+export ConnectionStrings__Storage="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$runtime_user;Password=$runtime_password"
+export ConnectionStrings__Hangfire="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$runtime_user;Password=$runtime_password"
+export ConnectionStrings__StorageMigrations="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$migrator_user;Password=$migrator_password"
+export ConnectionStrings__HangfireMigrations="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$migrator_user;Password=$migrator_password"
 export ConnectionStrings__RabbitMq="amqp://guest:guest@127.0.0.1:$amqp_port/"
-export FINSTAGE_MYSQL_ADMIN="Server=127.0.0.1;Port=$mysql_port;User ID=$db_user;Password=$db_password"
+export FINSTAGE_MYSQL_ADMIN="Server=127.0.0.1;Port=$mysql_port;User ID=$migrator_user;Password=$migrator_password"
+export FINSTAGE_MYSQL_RUNTIME="Server=127.0.0.1;Port=$mysql_port;User ID=$runtime_user;Password=$runtime_password"
 export FINSTAGE_RABBITMQ_MANAGEMENT="http://127.0.0.1:$mgmt_port"
 EOF
 }

@@ -11,11 +11,27 @@ namespace Finstage.Testing;
 /// </summary>
 public static class TestServers
 {
-    /// <summary>A MariaDB connection string without a database, for a user that may create <c>finstage*</c> databases.</summary>
+    /// <summary>
+    /// A MariaDB connection string without a database, for the migrator: a user that may create <c>finstage*</c>
+    /// databases and change their schema (test set-up and the services' migrate step).
+    /// </summary>
     public static string MySqlAdmin =>
         Environment.GetEnvironmentVariable("FINSTAGE_MYSQL_ADMIN") is { Length: > 0 } value
             ? value
-            : "Server=127.0.0.1;Port=3306;User ID=finstage;Password=finstage";
+            : "Server=127.0.0.1;Port=3306;User ID=finstage_migrator;Password=finstage-migrator-local";
+
+    /// <summary>A MariaDB connection string without a database, for the user the services run as: rows only, no schema changes.</summary>
+    public static string MySqlRuntime =>
+        Environment.GetEnvironmentVariable("FINSTAGE_MYSQL_RUNTIME") is { Length: > 0 } value
+            ? value
+            : "Server=127.0.0.1;Port=3306;User ID=finstage_runtime;Password=finstage-runtime-local";
+
+    /// <summary>The same database as <paramref name="connectionString"/>, as the runtime user (<see cref="MySqlRuntime"/>).</summary>
+    public static string AsRuntimeUser(string connectionString)
+    {
+        var runtime = new MySqlConnectionStringBuilder(MySqlRuntime);
+        return new MySqlConnectionStringBuilder(connectionString) { UserID = runtime.UserID, Password = runtime.Password }.ConnectionString;
+    }
 
     /// <summary>The RabbitMQ broker's AMQP URI, without a virtual host.</summary>
     public static Uri RabbitMq
@@ -32,7 +48,7 @@ public static class TestServers
     public static Uri RabbitMqManagement =>
         new(Environment.GetEnvironmentVariable("FINSTAGE_RABBITMQ_MANAGEMENT") is { Length: > 0 } value ? value : "http://127.0.0.1:15672");
 
-    /// <summary>Drops and re-creates a database, returning a connection string to it.</summary>
+    /// <summary>Drops and re-creates a database, returning the migrator's connection string to it.</summary>
     public static async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         if (!name.StartsWith("finstage", StringComparison.Ordinal) || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')))
