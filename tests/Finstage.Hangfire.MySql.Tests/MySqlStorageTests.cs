@@ -187,7 +187,7 @@ public sealed class MySqlStorageTests : IDisposable
     {
         await using var connection = await OpenTestDatabaseAsync();
         var plan = await QueryAsync(connection,
-            $"EXPLAIN SELECT `id`, `job_id` FROM `{Prefix}job_queue` WHERE `queue` = 'default' AND `fetched_at` IS NULL ORDER BY `id` LIMIT 1 FOR UPDATE SKIP LOCKED",
+            $"EXPLAIN SELECT `id`, `job_id` FROM `{Prefix}job_queue` WHERE `queue` = 'default' AND (`fetched_at` IS NULL OR `fetched_at` < UTC_TIMESTAMP(6) - INTERVAL 300000000 MICROSECOND) ORDER BY `fetched_at`, `id` LIMIT 1 FOR UPDATE SKIP LOCKED",
             r => (Key: r["key"] as string, Extra: r["Extra"] as string));
         plan.ShouldHaveSingleItem().Key.ShouldBe("ix_queue_fetched_at");
         (plan[0].Extra ?? string.Empty).ShouldNotContain("filesort");
