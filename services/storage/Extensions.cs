@@ -52,7 +52,11 @@ public static class Extensions
         });
 
         services.AddProblemDetails();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, StorageJsonContext.Default);
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
         services.AddOpenApi();
         return builder;
     }
