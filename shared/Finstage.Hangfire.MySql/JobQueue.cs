@@ -14,6 +14,7 @@ internal static class JobQueue
     {
         var db = storage.Db;
         var t = db.Tables;
+        var notificationsBefore = storage.Signal.Notifications;
         (string, object?) invisibility = ("@us", storage.Options.InvisibilityTimeout.Microseconds());
         // Visible entries: never fetched, or fetched by a worker that stopped heartbeating. On the (queue, fetched_at, id)
         // index that is one range, and in index order the never-fetched ones (NULL) come first, oldest id first.
@@ -26,6 +27,7 @@ internal static class JobQueue
                 $"SELECT 1 FROM {t.JobQueue} WHERE `queue` IN ({inSql}) AND {Visible} LIMIT 1", null, [.. inParameters, invisibility]));
             if (anything != 1)
             {
+                storage.Signal.Probed(queues, found: false, notificationsBefore);
                 return null;
             }
         }
@@ -53,6 +55,7 @@ internal static class JobQueue
             return ((long Id, long JobId, string Queue)?)null;
         });
 
+        storage.Signal.Probed(queues, found: taken is not null, notificationsBefore);
         // The transaction is committed and its connection back in the pool before the job is handed out.
         return taken is { } job
             ? new MySqlFetchedJob(storage, job.Id, job.JobId.ToString(CultureInfo.InvariantCulture), job.Queue, token)

@@ -119,19 +119,24 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             throw new ArgumentException("Queue array must be non-empty.", nameof(queues));
         }
 
-        // A worker that just finished a job, or was woken for one, goes straight for the next; one that merely
-        // timed out looks (lock-free) before it locks.
+        // A worker back from a job, or woken for one, goes straight for the next, unless another worker here just
+        // found its queues empty (then it waits to be woken); one that merely timed out looks, lock-free, before it locks.
         var lookFirst = false;
+        var backFromJob = true;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var listener = _storage.Signal.Listen(queues);
-            var fetched = JobQueue.TryFetch(_storage, queues, lookFirst);
-            if (fetched is not null)
+            if (!(backFromJob && _storage.Signal.FoundEmpty(queues)))
             {
-                return fetched;
+                var fetched = JobQueue.TryFetch(_storage, queues, lookFirst);
+                if (fetched is not null)
+                {
+                    return fetched;
+                }
             }
 
+            backFromJob = false;
             lookFirst = !listener.Wait(_storage.Options.QueuePollInterval, cancellationToken);
         }
     }

@@ -6,12 +6,16 @@ namespace Finstage.Hangfire.MySql;
 /// </summary>
 /// <remarks>
 /// One job wakes one worker (the longest waiting of those listening on its queue), never all of them: a burst of
-/// enqueues on a busy server costs nothing, and an idle server does not stampede for a single job.
+/// enqueues on a busy server costs nothing, and an idle server does not stampede for a single job. It also remembers
+/// which queues a worker of this process last found empty, with nothing enqueued here since, so that a worker coming
+/// back from a job waits instead of paying a transaction to find nothing.
 /// </remarks>
 internal sealed class QueueSignal
 {
     private readonly Lock _sync = new();
     private readonly LinkedList<Listener> _listeners = new();
+    private readonly HashSet<string> _foundEmpty = new(StringComparer.Ordinal);
+    private long _notifications;
 
     /// <summary>How many workers are listening now; the tests read it to know a worker is waiting.</summary>
     public int ListenerCount
@@ -40,11 +44,53 @@ internal sealed class QueueSignal
         return listener;
     }
 
+    /// <summary>How many jobs this process has announced so far; a probe notes it before it looks.</summary>
+    public long Notifications
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _notifications;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records what a look at the queues found. Empty counts only when no job was announced since
+    /// <paramref name="notificationsBefore"/>: one enqueued while the probe ran may not have been visible to it.
+    /// </summary>
+    public void Probed(IReadOnlyList<string> queues, bool found, long notificationsBefore)
+    {
+        lock (_sync)
+        {
+            if (found)
+            {
+                _foundEmpty.ExceptWith(queues);
+            }
+            else if (_notifications == notificationsBefore)
+            {
+                _foundEmpty.UnionWith(queues);
+            }
+        }
+    }
+
+    /// <summary>Whether every one of the queues was found empty by this process, with nothing announced since.</summary>
+    public bool FoundEmpty(IReadOnlyList<string> queues)
+    {
+        lock (_sync)
+        {
+            return queues.All(_foundEmpty.Contains);
+        }
+    }
+
     /// <summary>Tells one listener of the queue that a job is there.</summary>
     public void Notify(string queue)
     {
         lock (_sync)
         {
+            _notifications++;
+            _foundEmpty.Remove(queue);
             for (var node = _listeners.First; node is not null; node = node.Next)
             {
                 if (node.Value.TryWake(queue))

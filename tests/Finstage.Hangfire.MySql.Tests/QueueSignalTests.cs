@@ -63,4 +63,42 @@ public sealed class QueueSignalTests
         other.Wait(TimeSpan.Zero, Cancellation).ShouldBeFalse();
         await Task.CompletedTask;
     }
+
+    [Fact(Timeout = 10_000)]
+    public async Task FoundEmpty_IsTrue_WhenProbeFoundNothingAndNothingWasEnqueued()
+    {
+        var signal = new QueueSignal();
+        signal.FoundEmpty(["default"]).ShouldBeFalse();
+
+        signal.Probed(["default"], found: false, signal.Notifications);
+
+        signal.FoundEmpty(["default"]).ShouldBeTrue();
+        signal.FoundEmpty(["default", "critical"]).ShouldBeFalse();
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task FoundEmpty_IsFalse_WhenJobWasEnqueuedWhileProbeRan()
+    {
+        var signal = new QueueSignal();
+        var before = signal.Notifications;
+        signal.Notify("default");
+
+        signal.Probed(["default"], found: false, before);
+
+        signal.FoundEmpty(["default"]).ShouldBeFalse();
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task FoundEmpty_IsFalse_WhenJobWasEnqueuedAfterEmptyProbe()
+    {
+        var signal = new QueueSignal();
+        signal.Probed(["default"], found: false, signal.Notifications);
+
+        signal.Notify("default");
+
+        signal.FoundEmpty(["default"]).ShouldBeFalse();
+        await Task.CompletedTask;
+    }
 }
