@@ -30,17 +30,15 @@ public static class Extensions
         services.AddPooledDbContextFactory<NewsDbContext>((provider, options) =>
         {
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            var connectionString = provider.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString;
-            options.UseMySql(connectionString, ServerVersion.Parse(database.ServerVersion), mysql => mysql
-                .EnableRetryOnFailure(database.MaxRetryCount, database.MaxRetryDelay, errorNumbersToAdd: null)
-                .CommandTimeout(database.CommandTimeoutSeconds));
+            database.UseFor(options, provider.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString!);
         });
         services.AddSingleton<NewsSessions>();
         services.AddSingleton<NewsWriter>();
         services.AddSingleton<NewsReader>();
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton(TimeProvider.System);
-        services.AddHostedService<MigrateDatabase>();
+        // Before the bus and the server: the schema is the migrate step's (NewsDatabaseMigrations), and must be current.
+        services.AddHostedService<RequireMigratedDatabase>();
         // MySqlConnector reports every command (EF Core's and the raw upserts alike) and its pool.
         services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource("MySqlConnector"))
@@ -54,7 +52,11 @@ public static class Extensions
         });
 
         services.AddProblemDetails();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, StorageJsonContext.Default);
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
         services.AddOpenApi();
         return builder;
     }

@@ -14,6 +14,10 @@ internal sealed class MySqlDistributedLock : IDisposable
 {
     private static readonly TimeSpan PollStep = TimeSpan.FromMilliseconds(50);
 
+    // One GET_LOCK waits at most this long on the server, well inside the driver's command timeout (30 s by default):
+    // a longer wait would end in a timeout error instead of the lock or a DistributedLockTimeoutException.
+    private const long MaxServerWaitSeconds = 5;
+
     private MySqlConnection? _connection;
     private readonly string _name;
 
@@ -40,7 +44,7 @@ internal sealed class MySqlDistributedLock : IDisposable
             {
                 var remaining = timeout - clock.Elapsed;
                 // GET_LOCK waits whole seconds; below one second we poll without waiting on the server.
-                var serverWait = remaining >= TimeSpan.FromSeconds(1) ? (long)remaining.TotalSeconds : 0;
+                var serverWait = remaining >= TimeSpan.FromSeconds(1) ? Math.Min((long)remaining.TotalSeconds, MaxServerWaitSeconds) : 0;
                 var result = connection.Scalar<long?>("SELECT GET_LOCK(@name, @wait)", null, ("@name", name), ("@wait", serverWait));
                 if (result == 1)
                 {
@@ -59,8 +63,16 @@ internal sealed class MySqlDistributedLock : IDisposable
                 }
             }
         }
+        catch (DistributedLockTimeoutException)
+        {
+            // GET_LOCK said no every time: the session holds nothing.
+            connection.Dispose();
+            throw;
+        }
         catch
         {
+            // A GET_LOCK may have succeeded on the server before the error reached us; the pool does not reset sessions.
+            Db.Scrub(connection);
             connection.Dispose();
             throw;
         }
@@ -80,7 +92,9 @@ internal sealed class MySqlDistributedLock : IDisposable
         }
         catch (MySqlException)
         {
-            // The session is gone, and the server released the lock with it.
+            // Either the session is gone, and the server released the lock with it, or it lives on still holding the
+            // lock: a reset releases it before the pool lends the session out again.
+            Db.Scrub(connection);
         }
         finally
         {

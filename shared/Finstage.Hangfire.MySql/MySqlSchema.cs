@@ -49,9 +49,21 @@ internal static class MySqlSchema
         }
         finally
         {
-            connection.Execute("DO RELEASE_LOCK(@name)", null, ("@name", lockName));
+            // A reset releases the lock whatever happened above (RELEASE_LOCK would fail on a broken session too), and
+            // leaves the session clean for the pool, which lends it out without resetting it.
+            Db.Scrub(connection);
         }
     }
+
+    /// <summary>The version installed under the prefix, 0 when its tables are missing; needs only SELECT.</summary>
+    public static int InstalledVersion(Db db) => db.Use(connection =>
+    {
+        // information_schema first: selecting from a missing table would be an error, not a zero.
+        var exists = connection.Scalar<long>(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = @name",
+            null, ("@name", db.Tables.Prefix + "schema")) > 0;
+        return exists ? connection.Scalar<int?>($"SELECT MAX(`version`) FROM {db.Tables.Schema}") ?? 0 : 0;
+    });
 
     private static IEnumerable<(int Version, string[] Statements)> Migrations(Tables t)
     {

@@ -11,15 +11,19 @@ public sealed class MySqlStorage : JobStorage, IDisposable
 {
     private readonly bool _ownsDataSource;
 
-    /// <summary>Creates the storage over a connection string; the tables are created or upgraded unless the options say not to.</summary>
+    /// <summary>
+    /// Creates the storage over a connection string; the tables are created or upgraded unless the options say not to.
+    /// Its pool lends sessions without resetting them (<c>ConnectionReset=false</c>) unless the string says otherwise.
+    /// </summary>
     public MySqlStorage(string connectionString, MySqlStorageOptions? options = null)
-        : this(new MySqlDataSource(connectionString), options, ownsDataSource: true)
+        : this(new MySqlDataSource(Db.WithoutConnectionReset(connectionString)), options, ownsDataSource: true)
     {
     }
 
     /// <summary>
     /// Creates the storage over a data source that a service collection already holds (for example one registered
-    /// with <c>AddMySqlDataSource</c>), so that the storage and the rest of the service share one pool.
+    /// with <c>AddMySqlDataSource</c>), so that the storage and the rest of the service share one pool. With the
+    /// driver's default <c>ConnectionReset=true</c> every call pays a reset round trip; the storage needs no reset.
     /// </summary>
     public MySqlStorage(MySqlDataSource dataSource, MySqlStorageOptions? options = null)
         : this(dataSource, options, ownsDataSource: false)
@@ -39,10 +43,41 @@ public sealed class MySqlStorage : JobStorage, IDisposable
         }
     }
 
+    /// <summary>The version of the tables this build of the storage reads and writes.</summary>
+    public const int SchemaVersion = MySqlSchema.CurrentVersion;
+
+    /// <summary>
+    /// Creates or upgrades the tables under the options' prefix, as a storage with <see cref="MySqlStorageOptions.PrepareSchemaIfNecessary"/>
+    /// does when it starts; idempotent, and safe to run from several processes at once. This is the step to run with a user that
+    /// may change the schema, so that the storage itself can run as one that may only read and write rows.
+    /// </summary>
+    public static void InstallSchema(string connectionString, MySqlStorageOptions? options = null) =>
+        WithDb(connectionString, options, MySqlSchema.Install);
+
+    /// <summary>The version of the tables installed under the options' prefix: 0 when there are none, <see cref="SchemaVersion"/> when current.</summary>
+    public static int GetInstalledSchemaVersion(string connectionString, MySqlStorageOptions? options = null)
+    {
+        var version = 0;
+        WithDb(connectionString, options, db => version = MySqlSchema.InstalledVersion(db));
+        return version;
+    }
+
+    private static void WithDb(string connectionString, MySqlStorageOptions? options, Action<Db> action)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        options ??= new MySqlStorageOptions();
+        options.Validate();
+        using var dataSource = new MySqlDataSource(connectionString);
+        action(new Db(dataSource, options.TablesPrefix, options.DeadlockRetryAttempts));
+    }
+
     /// <summary>The options the storage was built with.</summary>
     public MySqlStorageOptions Options { get; }
 
     internal Db Db { get; }
+
+    /// <summary>Wakes this process's idle workers when this process enqueues.</summary>
+    internal QueueSignal Signal { get; } = new();
 
     /// <inheritdoc />
     public override bool LinearizableReads => true;

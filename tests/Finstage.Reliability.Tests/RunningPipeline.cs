@@ -67,12 +67,18 @@ public sealed class RunningPipeline : IAsyncDisposable
         var symbols = Enumerable.Range(0, symbolCount).Select(i => "R" + i.ToString("0000", CultureInfo.InvariantCulture)).ToList();
         var feeds = await LocalFeedServer.StartAsync(context => ServeFeedAsync(context, feedLatency), cancellationToken);
         var pipeline = new RunningPipeline(name, database, virtualHost, feeds, symbols);
+        var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
+        var schedulerDll = Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler");
+        // As deployed: each schema owner's migrate step as the migrator, then the services as the rows-only runtime user.
+        await ServiceProcess.RunCommandAsync(storageDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, cancellationToken);
+        await ServiceProcess.RunCommandAsync(schedulerDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:HangfireMigrations"] = database }, cancellationToken);
+        var runtimeDatabase = TestServers.AsRuntimeUser(database);
         try
         {
-            pipeline.Storage = await ServiceProcess.StartAsync("storage", Repository.ProjectOutput("services/storage", "Finstage.Storage"),
+            pipeline.Storage = await ServiceProcess.StartAsync("storage", storageDll,
                 Merge(new()
                 {
-                    ["ConnectionStrings:Storage"] = database,
+                    ["ConnectionStrings:Storage"] = runtimeDatabase,
                     ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
                     ["Database:MinPoolSize"] = "0",
                     ["Ingest:BatchTimeLimit"] = "00:00:00.050",
@@ -88,7 +94,7 @@ public sealed class RunningPipeline : IAsyncDisposable
                 }, crawlerSettings), cancellationToken);
             var schedule = new Dictionary<string, string?>
             {
-                ["ConnectionStrings:Hangfire"] = database,
+                ["ConnectionStrings:Hangfire"] = runtimeDatabase,
                 ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
                 ["Hangfire:QueuePollInterval"] = "00:00:00.100",
                 [$"Schedule:Groups:{Source}:Source"] = Source,
@@ -99,8 +105,7 @@ public sealed class RunningPipeline : IAsyncDisposable
             {
                 schedule[$"Schedule:Groups:{Source}:Symbols:{i}"] = symbols[i];
             }
-            pipeline.Scheduler = await ServiceProcess.StartAsync(
-                "scheduler", Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler"), Merge(schedule, schedulerSettings), cancellationToken);
+            pipeline.Scheduler = await ServiceProcess.StartAsync("scheduler", schedulerDll, Merge(schedule, schedulerSettings), cancellationToken);
             return pipeline;
         }
         catch

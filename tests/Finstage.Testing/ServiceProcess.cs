@@ -57,6 +57,31 @@ public sealed class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>
+    /// Runs a service's one-off command (<c>migrate</c>) to its end with <paramref name="settings"/> as
+    /// environment variables, as a deployment's migrate step does before the service starts.
+    /// </summary>
+    public static async Task RunCommandAsync(
+        string dll, string command, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("dotnet", [dll, command])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Directory.CreateTempSubdirectory("finstage-" + command + "-").FullName,
+        };
+        Configure(start, settings);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start " + dll);
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"{Path.GetFileName(dll)} {command} exited with {process.ExitCode}:{Environment.NewLine}{await output}{await errors}");
+        }
+    }
+
     /// <summary>Kills it with SIGKILL: no shutdown, no acknowledgements, connections cut as in a crash.</summary>
     public async Task KillAsync()
     {
@@ -117,16 +142,8 @@ public sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = _workingDirectory ?? Directory.CreateTempSubdirectory("finstage-" + Name + "-").FullName,
         };
-        // Production-like by default; the test's own settings come last and win.
         start.Environment["Urls"] = BaseAddress.ToString();
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
-        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
-        foreach (var (key, value) in _settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
+        Configure(start, _settings);
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start " + Name);
         // Always drained: a full pipe would block the service.
@@ -164,6 +181,19 @@ public sealed class ServiceProcess : IAsyncDisposable
                 throw new TimeoutException($"{Name} was not ready within 2 minutes:{Environment.NewLine}{OutputTail}");
             }
             await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    // Production-like by default; the test's own settings come last and win.
+    private static void Configure(ProcessStartInfo start, IReadOnlyDictionary<string, string?> settings)
+    {
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
+        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
     }
 
