@@ -43,8 +43,11 @@ public sealed class HostileInputTests
         new("ENCODING", null, "a Latin-1 byte in a UTF-8 feed: read, every item kept"),
         new("CONTROLS", null, "control characters XML forbids: removed, every item kept"),
         new("TITLE10MB", CrawlFailureReason.TooLarge, "one title makes the feed 10 MB"),
-        new("TITLE3MB", null, "a 3 MB title within the cap: passed on, cut by storage"),
-        new("SUMMARIES", null, "4 summaries of 1 M characters, 12 MB of UTF-8 together: stored, cut to fit"),
+        new("TITLE3MB", null, "a 3 MB title within the cap: cut to storage's 1,000 characters"),
+        new("EUROS2", null, "2 windows-1252 summaries of 1.1 M \"€\": cut to 1 M characters each, 6 MB as a message"),
+        new("EUROS4", CrawlFailureReason.TooLarge, "4 of them: 12 MB as a message, over the bus's 8 MiB cap"),
+        new("AUTHOR", null, "a 1 MB Atom author inherited by 4,000 entries (4 GB uncut): each cut to 256"),
+        new("BASE", CrawlFailureReason.TooLarge, "500 relative links under a 60,000-character xml:base: 30 MB of URLs"),
     ];
 
     [Fact(Timeout = 600_000)]
@@ -60,9 +63,11 @@ public sealed class HostileInputTests
         await using var _ = feeds;
         await using var crawled = await MessageProbe<NewsCrawled>.StartAsync(virtualHost, "rel-hostile-news-crawled", ct);
         await using var failed = await MessageProbe<CrawlFailed>.StartAsync(virtualHost, "rel-hostile-crawl-failed", ct);
-        await using var storage = await ServiceProcess.StartAsync("storage", Repository.ProjectOutput("services/storage", "Finstage.Storage"), new Dictionary<string, string?>
+        var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
+        await ServiceProcess.RunCommandAsync(storageDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, ct);
+        await using var storage = await ServiceProcess.StartAsync("storage", storageDll, new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Storage"] = database,
+            ["ConnectionStrings:Storage"] = TestServers.AsRuntimeUser(database),
             ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
             ["Database:MinPoolSize"] = "0",
             ["Ingest:BatchTimeLimit"] = "00:00:00.200",
@@ -115,8 +120,9 @@ public sealed class HostileInputTests
         Articles(news, "XXE").ShouldHaveSingleItem().Title.ShouldBe("Leak: &secret;");
         Articles(news, "ENCODING").Select(a => a.Title).ShouldBe(["Stray é byte", "Über “quotes”"]);
         Articles(news, "CONTROLS").Select(a => a.Title).ShouldBe(["Vertical tab and control", "NUL and here", "Clean"]);
-        Articles(news, "TITLE3MB").ShouldHaveSingleItem().Title.Length.ShouldBeGreaterThan(3_000_000);
-        Articles(news, "SUMMARIES").Count.ShouldBe(4);
+        Articles(news, "TITLE3MB").ShouldHaveSingleItem().Title.Length.ShouldBe(1000);
+        Articles(news, "EUROS2").ShouldAllBe(article => article.Summary!.Length == 1_000_000);
+        Articles(news, "AUTHOR").Count.ShouldBe(4_000);
         feeds.Requests.ShouldNotContain(r => r.PathAndQuery.Contains("xxe-probe", StringComparison.Ordinal), "the external entity's URL is never fetched");
         (await bodyBytesServed.Task.WaitAsync(TimeSpan.FromSeconds(60), ct)).ShouldBeLessThan(40L * HostileFeeds.Megabyte,
             "the crawler hangs up at the 5 MB cap instead of taking the 100 MB");
@@ -147,7 +153,9 @@ public sealed class HostileInputTests
         }
         (await CountAsync(database, "SELECT MAX(CHAR_LENGTH(title)) FROM articles", ct)).ShouldBe(1000);
         (await CountAsync(database, "SELECT COUNT(*) FROM articles WHERE url LIKE 'https://euro.example.com/%' AND CHAR_LENGTH(summary) = 1000000", ct))
-            .ShouldBe(4);
+            .ShouldBe(2);
+        (await CountAsync(database, "SELECT COUNT(*) FROM articles WHERE url LIKE 'https://author.example.com/%' AND CHAR_LENGTH(author) = 256", ct))
+            .ShouldBe(4_000);
         storage.HasExited.ShouldBeFalse(storage.OutputTail);
     }
 
@@ -159,15 +167,19 @@ public sealed class HostileInputTests
         var ct = TestContext.Current.CancellationToken;
         var database = await TestServers.CreateDatabaseAsync("finstage_rel_hostile_api", ct);
         var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-rel-hostile-api", ct);
-        await using var storage = await ServiceProcess.StartAsync("storage", Repository.ProjectOutput("services/storage", "Finstage.Storage"), new Dictionary<string, string?>
+        var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
+        var schedulerDll = Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler");
+        await ServiceProcess.RunCommandAsync(storageDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, ct);
+        await ServiceProcess.RunCommandAsync(schedulerDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:HangfireMigrations"] = database }, ct);
+        await using var storage = await ServiceProcess.StartAsync("storage", storageDll, new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Storage"] = database,
+            ["ConnectionStrings:Storage"] = TestServers.AsRuntimeUser(database),
             ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
             ["Database:MinPoolSize"] = "0",
         }, ct);
-        await using var scheduler = await ServiceProcess.StartAsync("scheduler", Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler"), new Dictionary<string, string?>
+        await using var scheduler = await ServiceProcess.StartAsync("scheduler", schedulerDll, new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Hangfire"] = database,
+            ["ConnectionStrings:Hangfire"] = TestServers.AsRuntimeUser(database),
             ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
             [$"Schedule:Groups:{Source}:Source"] = Source,
             [$"Schedule:Groups:{Source}:Cron"] = "0 0 1 1 *",
@@ -267,8 +279,17 @@ public sealed class HostileInputTests
             case "TITLE3MB":
                 await HostileFeeds.WriteAsync(context, HostileFeeds.SingleTitle(3 * HostileFeeds.Megabyte), rss);
                 break;
-            case "SUMMARIES":
+            case "EUROS2":
+                await HostileFeeds.WriteAsync(context, HostileFeeds.LongSummaries(2, 1_100_000), "application/rss+xml");
+                break;
+            case "EUROS4":
                 await HostileFeeds.WriteAsync(context, HostileFeeds.LongSummaries(4, 1_100_000), "application/rss+xml");
+                break;
+            case "AUTHOR":
+                await HostileFeeds.WriteAsync(context, HostileFeeds.AtomInheritedAuthor(HostileFeeds.Megabyte, 4_000), "application/atom+xml");
+                break;
+            case "BASE":
+                await HostileFeeds.WriteAsync(context, HostileFeeds.AtomLongBase(60_000, 500), "application/atom+xml");
                 break;
             case "AFTER":
                 await HostileFeeds.WriteAsync(context, System.Text.Encoding.UTF8.GetBytes(

@@ -21,7 +21,7 @@ public sealed class ProductionStorage : IAsyncDisposable
     {
         web.UseEnvironment("Production");
         StorageFixture.Configure(web,
-            new MySqlConnectionStringBuilder(TestServers.MySqlAdmin) { Database = StorageFixture.DatabaseName }.ConnectionString,
+            TestServers.AsRuntimeUser(new MySqlConnectionStringBuilder(TestServers.MySqlAdmin) { Database = StorageFixture.DatabaseName }.ConnectionString),
             new UriBuilder(TestServers.RabbitMq) { Path = "/finstage-storage-tests" }.Uri);
     });
 

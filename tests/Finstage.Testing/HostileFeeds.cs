@@ -111,6 +111,33 @@ public static class HostileFeeds
     }
 
     /// <summary>
+    /// An Atom feed whose feed-level author (<paramref name="authorCharacters"/> long) every one of its
+    /// <paramref name="entries"/> small entries inherits: a small document that describes author × entries.
+    /// </summary>
+    public static byte[] AtomInheritedAuthor(int authorCharacters, int entries)
+    {
+        var feed = new StringBuilder("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Amplified</title><author><name>");
+        feed.Append('A', authorCharacters).Append("</name></author>");
+        for (var i = 0; i < entries; i++)
+        {
+            feed.Append(System.Globalization.CultureInfo.InvariantCulture, $"<entry><title>E{i}</title><link href=\"https://author.example.com/{i}\"/></entry>");
+        }
+        return Utf8(feed.Append("</feed>").ToString());
+    }
+
+    /// <summary>An Atom feed whose xml:base is <paramref name="baseCharacters"/> long and whose <paramref name="entries"/> links are relative to it.</summary>
+    public static byte[] AtomLongBase(int baseCharacters, int entries)
+    {
+        var feed = new StringBuilder("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"https://base.example.com/");
+        feed.Append('b', baseCharacters).Append("/\"><title>Based</title>");
+        for (var i = 0; i < entries; i++)
+        {
+            feed.Append(System.Globalization.CultureInfo.InvariantCulture, $"<entry><title>E{i}</title><link href=\"{i}\"/></entry>");
+        }
+        return Utf8(feed.Append("</feed>").ToString());
+    }
+
+    /// <summary>
     /// A windows-1252 feed of <paramref name="items"/> items, each with a summary of
     /// <paramref name="bytesEach"/> bytes 0x80: as many "€" characters, three UTF-8 bytes each once read.
     /// </summary>

@@ -122,6 +122,58 @@ public sealed class HostileFetchTests
         crawled.Articles.Select(article => article.Title).ShouldBe(["Stray é byte", "Über “quotes”"]);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task CrawlAsync_PublishesEveryEntryWithTheAuthorCut_WhenAnInheritedAuthorWouldMultiplyTheFeed()
+    {
+        // 1 MB of author in a 1.3 MB feed, inherited by 4,000 entries: 4 GB as a message, uncut.
+        var document = HostileFeeds.AtomInheritedAuthor(HostileFeeds.Megabyte, 4_000);
+        await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, document, "application/atom+xml"), Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var crawled = (await host.Crawler.CrawlAsync(Request("AUTHOR"), Cancel)).ShouldBeOfType<NewsCrawled>();
+
+        crawled.Articles.Count.ShouldBe(4_000);
+        crawled.Articles.ShouldAllBe(article => article.Author!.Length == 256);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task CrawlAsync_FailsTooLarge_WhenRelativeLinksGrowPastTheMessageCap()
+    {
+        // 500 relative links under a 60,000-character xml:base: a 90 kB feed, 30 MB of URLs, which are never cut.
+        var document = HostileFeeds.AtomLongBase(60_000, 500);
+        await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, document, "application/atom+xml"), Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var failed = (await host.Crawler.CrawlAsync(Request("BASE"), Cancel)).ShouldBeOfType<CrawlFailed>();
+
+        failed.Reason.ShouldBe(CrawlFailureReason.TooLarge);
+        failed.Detail.ShouldContain("as a message");
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(2, true)]
+    [InlineData(4, false)]
+    public async Task CrawlAsync_CutsSummariesOrFailsTooLarge_WhenWindows1252TextTriplesInUtf8(int items, bool fits)
+    {
+        // Each summary 1.1 M "€": one byte each on the wire, three in the message; cut to a million.
+        var document = HostileFeeds.LongSummaries(items, 1_100_000);
+        await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, document, "application/rss+xml"), Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+
+        var result = await host.Crawler.CrawlAsync(Request("EUROS"), Cancel);
+
+        if (fits)
+        {
+            var crawled = result.ShouldBeOfType<NewsCrawled>();
+            crawled.Articles.Count.ShouldBe(items);
+            crawled.Articles.ShouldAllBe(article => article.Summary!.Length == 1_000_000 && article.Summary[0] == '€');
+        }
+        else
+        {
+            result.ShouldBeOfType<CrawlFailed>().Reason.ShouldBe(CrawlFailureReason.TooLarge);
+        }
+    }
+
     private static CrawlRequested Request(string symbol) =>
         new(Guid.NewGuid(), Guid.NewGuid(), "local", symbol, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
 }
