@@ -24,11 +24,12 @@ public sealed class HostileInputTests
     private static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The crawler's peak resident memory must stay below this. It settles near 140 MB
-    /// (docs/performance.md, p7) and the 5 MB cap adds a few tens of MB at most; a 100 MB body
-    /// or a 1 GB gzip bomb read whole would each pass it on its own.
+    /// The crawler's peak resident memory must stay below this. Measured here (2 cores): about 90 MB
+    /// idle, 300–320 MB at the peak of this battery, every case parsing or refusing at once. The 1 GB
+    /// gzip bomb read whole would pass it twice over, the 100 MB body read and parsed whole too; the
+    /// margin is for a machine whose garbage collector keeps more heaps.
     /// </summary>
-    private const double PeakMemoryBoundMb = 400;
+    private const double PeakMemoryBoundMb = 512;
 
     /// <summary>Each hostile feed: its name (the symbol asked for), how the site answers, and what must come of it.</summary>
     private static readonly HostileCase[] Cases =
