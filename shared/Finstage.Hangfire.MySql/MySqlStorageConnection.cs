@@ -11,12 +11,19 @@ namespace Finstage.Hangfire.MySql;
 /// one from the pool for as long as the call lasts, so an idle or busy worker never pins a server session. Each
 /// call is one round trip, except a fetch (two) and a distributed lock (one to take it, one to release it).
 /// </summary>
+/// <remarks>
+/// Hangfire changes a job's state as: take the job's lock, <see cref="GetJobData"/>, one write transaction, release.
+/// So taking a job's lock also reads the job in the same round trip, under the lock just taken, and the next
+/// <see cref="GetJobData"/> for that job on this connection returns that read instead of asking again. The read is
+/// used once, only while the lock is held, and dropped by any write through this connection in between.
+/// </remarks>
 public sealed class MySqlStorageConnection : JobStorageConnection
 {
     private readonly MySqlStorage _storage;
     private readonly Db _db;
     private readonly Dictionary<string, HeldLock> _locks = new(StringComparer.Ordinal);
     private readonly Lock _locksSync = new();
+    private (string Resource, long JobId, JobData? Data)? _readAhead;
 
     internal MySqlStorageConnection(MySqlStorage storage)
     {
@@ -27,7 +34,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     private Tables T => _db.Tables;
 
     /// <inheritdoc />
-    public override IWriteOnlyTransaction CreateWriteTransaction() => new MySqlWriteOnlyTransaction(_storage);
+    public override IWriteOnlyTransaction CreateWriteTransaction() => new MySqlWriteOnlyTransaction(_storage, DropReadAhead);
 
     /// <inheritdoc />
     public override IDisposable AcquireDistributedLock(string resource, TimeSpan timeout)
@@ -45,10 +52,12 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             }
         }
 
-        var acquired = MySqlDistributedLock.Acquire(_db, resource, timeout);
+        var jobId = JobLocks.JobIdOf(resource);
+        var (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
         lock (_locksSync)
         {
             _locks[resource] = new HeldLock(acquired);
+            _readAhead = jobId is { } id ? (resource, id, job) : null;
         }
 
         return new LockRelease(this, resource);
@@ -76,6 +85,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(parameters);
 
+        DropReadAhead();
         var invocationData = InvocationData.SerializeJob(job);
         var payload = invocationData.SerializePayload(excludeArguments: true);
         var created = createdAt.ToUniversalTime();
@@ -136,6 +146,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             return;
         }
 
+        DropReadAhead();
         _db.Write(new Statement(
             $"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
             ("@id", jobId), ("@name", name), ("@value", value)));
@@ -165,37 +176,20 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             return null;
         }
 
-        // The job and its parameters in one round trip, as two result sets.
+        lock (_locksSync)
+        {
+            if (_readAhead is { } ahead && ahead.JobId == id)
+            {
+                _readAhead = null;
+                return ahead.Data;
+            }
+        }
+
         return _db.Use(c =>
         {
-            using var command = c.Command(
-                $"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {T.Job} WHERE `id` = @id; " +
-                $"SELECT `name`, `value` FROM {T.JobParameter} WHERE `job_id` = @id",
-                null, ("@id", id));
+            using var command = c.Command(JobDataReader.Sql(T), null, ("@id", id));
             using var reader = command.ExecuteReader();
-            if (!reader.Read())
-            {
-                return null;
-            }
-
-            var row = (Data: reader.GetString(0), Args: reader.NullableString(1), State: reader.NullableString(2), Created: reader.Utc(3));
-            reader.NextResult();
-            var parameters = new Dictionary<string, string?>(StringComparer.Ordinal);
-            while (reader.Read())
-            {
-                parameters[reader.GetString(0)] = reader.NullableString(1);
-            }
-
-            var (job, invocationData, loadException) = JobPayload.Load(row.Data, row.Args);
-            return new JobData
-            {
-                Job = job,
-                InvocationData = invocationData,
-                LoadException = loadException,
-                State = row.State,
-                CreatedAt = row.Created,
-                ParametersSnapshot = parameters,
-            };
+            return JobDataReader.Read(reader);
         });
     }
 
@@ -419,6 +413,11 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             if (--held.Count == 0)
             {
                 _locks.Remove(resource);
+                if (_readAhead?.Resource == resource)
+                {
+                    _readAhead = null;
+                }
+
                 held.Lock.Dispose();
             }
         }
@@ -445,6 +444,14 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         return microseconds is { } us ? TimeSpan.FromTicks(us * 10) : TimeSpan.FromSeconds(-1);
     }
 
+    private void DropReadAhead()
+    {
+        lock (_locksSync)
+        {
+            _readAhead = null;
+        }
+    }
+
     internal static bool TryParseId(string id, out long value) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
@@ -466,6 +473,55 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             }
         }
     }
+}
+
+/// <summary>Reads a job and its parameters in one round trip, as two result sets.</summary>
+internal static class JobDataReader
+{
+    public static string Sql(Tables t) =>
+        $"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {t.Job} WHERE `id` = @id; " +
+        $"SELECT `name`, `value` FROM {t.JobParameter} WHERE `job_id` = @id";
+
+    /// <summary>Reads the two result sets of <see cref="Sql"/> from the reader's current one on; null when the job is gone.</summary>
+    public static JobData? Read(MySqlDataReader reader)
+    {
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var row = (Data: reader.GetString(0), Args: reader.NullableString(1), State: reader.NullableString(2), Created: reader.Utc(3));
+        reader.NextResult();
+        var parameters = new Dictionary<string, string?>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            parameters[reader.GetString(0)] = reader.NullableString(1);
+        }
+
+        var (job, invocationData, loadException) = JobPayload.Load(row.Data, row.Args);
+        return new JobData
+        {
+            Job = job,
+            InvocationData = invocationData,
+            LoadException = loadException,
+            State = row.State,
+            CreatedAt = row.Created,
+            ParametersSnapshot = parameters,
+        };
+    }
+}
+
+/// <summary>Recognises the lock Hangfire takes around a job's state change: <c>job:{id}:state-lock</c>.</summary>
+internal static class JobLocks
+{
+    private const string Prefix = "job:";
+    private const string Suffix = ":state-lock";
+
+    public static long? JobIdOf(string resource) =>
+        resource.StartsWith(Prefix, StringComparison.Ordinal) && resource.EndsWith(Suffix, StringComparison.Ordinal)
+        && MySqlStorageConnection.TryParseId(resource[Prefix.Length..^Suffix.Length], out var id)
+            ? id
+            : null;
 }
 
 /// <summary>What a server row's data column holds.</summary>

@@ -24,14 +24,16 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
 
     private readonly Db _db;
     private readonly QueueSignal _signal;
-    private readonly List<(Target Target, string Key, int Sequence, Statement[] Statements)> _commands = [];
+    private readonly List<(Target Target, string Key, int Sequence, Piece[] Pieces)> _commands = [];
     private readonly List<MySqlFetchedJob> _removedFromQueue = [];
     private readonly List<string> _enqueuedTo = [];
+    private readonly Action _beforeCommit;
 
-    internal MySqlWriteOnlyTransaction(MySqlStorage storage)
+    internal MySqlWriteOnlyTransaction(MySqlStorage storage, Action beforeCommit)
     {
         _db = storage.Db;
         _signal = storage.Signal;
+        _beforeCommit = beforeCommit;
     }
 
     private Tables T => _db.Tables;
@@ -44,10 +46,12 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
             .OrderBy(c => c.Target)
             .ThenBy(c => c.Key, StringComparer.Ordinal)
             .ThenBy(c => c.Sequence)
-            .SelectMany(c => c.Statements)
+            .SelectMany(c => c.Pieces)
+            .Aggregate(new StatementList(T), (list, piece) => list.Add(piece))
             .ToList();
         if (statements.Count > 0)
         {
+            _beforeCommit();
             _db.Write(statements);
         }
 
@@ -65,24 +69,23 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
 
     /// <inheritdoc />
     public override void ExpireJob(string jobId, TimeSpan expireIn) =>
-        OnJob(jobId, id => [new($"UPDATE {T.Job} SET `expire_at` = UTC_TIMESTAMP(6) + INTERVAL @us MICROSECOND WHERE `id` = @id",
-            ("@us", expireIn.Microseconds()), ("@id", id))]);
+        OnJob(jobId, id => [new JobColumn(id, "expire_at", "`expire_at` = UTC_TIMESTAMP(6) + INTERVAL @expire_us MICROSECOND", ("@expire_us", expireIn.Microseconds()))]);
 
     /// <inheritdoc />
     public override void PersistJob(string jobId) =>
-        OnJob(jobId, id => [new($"UPDATE {T.Job} SET `expire_at` = NULL WHERE `id` = @id", ("@id", id))]);
+        OnJob(jobId, id => [new JobColumn(id, "expire_at", "`expire_at` = NULL")]);
 
     /// <inheritdoc />
     public override void SetJobState(string jobId, IState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var (name, reason, data) = Describe(state);
-        // LAST_INSERT_ID() is the state row just inserted: the two statements run back to back on one session.
+        // LAST_INSERT_ID() is the state row just inserted: the insert and the job's update run back to back on one session.
         OnJob(jobId, id =>
         [
-            new($"INSERT INTO {T.State} (`job_id`, `name`, `reason`, `created_at`, `data`) VALUES (@id, @name, @reason, UTC_TIMESTAMP(6), @data)",
-                ("@id", id), ("@name", name), ("@reason", reason), ("@data", data)),
-            new($"UPDATE {T.Job} SET `state_id` = LAST_INSERT_ID(), `state_name` = @name WHERE `id` = @id", ("@name", name), ("@id", id)),
+            new Plain(new($"INSERT INTO {T.State} (`job_id`, `name`, `reason`, `created_at`, `data`) VALUES (@id, @name, @reason, UTC_TIMESTAMP(6), @data)",
+                ("@id", id), ("@name", name), ("@reason", reason), ("@data", data))),
+            new JobColumn(id, "state", "`state_id` = LAST_INSERT_ID(), `state_name` = @state_name", ("@state_name", name)),
         ]);
     }
 
@@ -91,16 +94,16 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
     {
         ArgumentNullException.ThrowIfNull(state);
         var (name, reason, data) = Describe(state);
-        OnJob(jobId, id => [new($"INSERT INTO {T.State} (`job_id`, `name`, `reason`, `created_at`, `data`) VALUES (@id, @name, @reason, UTC_TIMESTAMP(6), @data)",
-            ("@id", id), ("@name", name), ("@reason", reason), ("@data", data))]);
+        OnJob(jobId, id => [new Plain(new($"INSERT INTO {T.State} (`job_id`, `name`, `reason`, `created_at`, `data`) VALUES (@id, @name, @reason, UTC_TIMESTAMP(6), @data)",
+            ("@id", id), ("@name", name), ("@reason", reason), ("@data", data)))]);
     }
 
     /// <inheritdoc />
     public override void SetJobParameter(string jobId, string name, string? value)
     {
         ArgumentNullException.ThrowIfNull(name);
-        OnJob(jobId, id => [new($"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
-            ("@id", id), ("@name", name), ("@value", value))]);
+        OnJob(jobId, id => [new Plain(new($"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
+            ("@id", id), ("@name", name), ("@value", value)))]);
     }
 
     /// <inheritdoc />
@@ -245,11 +248,7 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
     {
         ArgumentNullException.ThrowIfNull(key);
         // Raw counter rows are inserts only: concurrent increments of one key never wait for each other.
-        Add(Target.Counter, key, new(
-            expireIn is null
-                ? $"INSERT INTO {T.Counter} (`key`, `value`) VALUES (@key, @value)"
-                : $"INSERT INTO {T.Counter} (`key`, `value`, `expire_at`) VALUES (@key, @value, UTC_TIMESTAMP(6) + INTERVAL @us MICROSECOND)",
-            ("@key", key), ("@value", delta), ("@us", expireIn?.Microseconds())));
+        AddAll(Target.Counter, key, [new CounterRow(key, delta, expireIn)]);
     }
 
     private void Expire(Target target, string table, string key, TimeSpan expireIn)
@@ -266,7 +265,7 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
         Add(target, key, new(sql, ("@key", key)));
     }
 
-    private void OnJob(string jobId, Func<long, Statement[]> statements)
+    private void OnJob(string jobId, Func<long, Piece[]> pieces)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         if (!MySqlStorageConnection.TryParseId(jobId, out var id))
@@ -275,14 +274,98 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
             return;
         }
 
-        AddAll(Target.Job, id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture), statements(id));
+        AddAll(Target.Job, id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture), pieces(id));
     }
 
-    private void Add(Target target, string key, Statement statement) => AddAll(target, key, [statement]);
+    private void Add(Target target, string key, Statement statement) => AddAll(target, key, [new Plain(statement)]);
 
-    private void AddAll(Target target, string key, Statement[] statements) =>
-        _commands.Add((target, key, _commands.Count, statements));
+    private void AddAll(Target target, string key, Piece[] pieces) =>
+        _commands.Add((target, key, _commands.Count, pieces));
 
     private static (string Name, string? Reason, string Data) Describe(IState state) =>
         (state.Name, state.Reason is { Length: > 100 } r ? r[..100] : state.Reason, SerializationHelper.Serialize(state.SerializeData()));
+
+    // What a queued command writes: a statement as it is, or a piece that the commit merges with its neighbours
+    // into fewer statements (each statement costs the server a parse and an execution).
+    private abstract record Piece;
+
+    private sealed record Plain(Statement Statement) : Piece;
+
+    /// <summary>Columns of one job row; consecutive ones for the same job become one UPDATE, a later one for the same column winning.</summary>
+    private sealed record JobColumn(long JobId, string Column, string Assignment, params (string Name, object? Value)[] Parameters) : Piece;
+
+    /// <summary>One raw counter row; a transaction's rows become one multi-row INSERT.</summary>
+    private sealed record CounterRow(string Key, int Delta, TimeSpan? ExpireIn) : Piece;
+
+    /// <summary>Turns the ordered pieces into statements, merging neighbours.</summary>
+    private sealed class StatementList(Tables tables)
+    {
+        private readonly List<Statement> _statements = [];
+        private readonly List<CounterRow> _counters = [];
+        private readonly List<JobColumn> _jobColumns = [];
+
+        public StatementList Add(Piece piece)
+        {
+            if (piece is not CounterRow)
+            {
+                FlushCounters();
+            }
+
+            if (piece is not JobColumn column || _jobColumns is [var first, ..] && first.JobId != column.JobId)
+            {
+                FlushJobColumns();
+            }
+
+            switch (piece)
+            {
+                case Plain plain:
+                    _statements.Add(plain.Statement);
+                    break;
+                case JobColumn jobColumn:
+                    _jobColumns.RemoveAll(c => c.Column == jobColumn.Column);
+                    _jobColumns.Add(jobColumn);
+                    break;
+                case CounterRow counter:
+                    _counters.Add(counter);
+                    break;
+            }
+
+            return this;
+        }
+
+        public List<Statement> ToList()
+        {
+            FlushCounters();
+            FlushJobColumns();
+            return _statements;
+        }
+
+        private void FlushJobColumns()
+        {
+            if (_jobColumns.Count == 0)
+            {
+                return;
+            }
+
+            var assignments = string.Join(", ", _jobColumns.Select(c => c.Assignment));
+            _statements.Add(new Statement($"UPDATE {tables.Job} SET {assignments} WHERE `id` = @id",
+                [("@id", _jobColumns[0].JobId), .. _jobColumns.SelectMany(c => c.Parameters)]));
+            _jobColumns.Clear();
+        }
+
+        private void FlushCounters()
+        {
+            if (_counters.Count == 0)
+            {
+                return;
+            }
+
+            var rows = string.Join(", ", _counters.Select((c, i) => c.ExpireIn is null
+                ? $"(@k{i}, @v{i}, NULL)"
+                : $"(@k{i}, @v{i}, UTC_TIMESTAMP(6) + INTERVAL @e{i} MICROSECOND)"));
+            _statements.Add(new Statement($"INSERT INTO {tables.Counter} (`key`, `value`, `expire_at`) VALUES {rows}",
+                [.. _counters.SelectMany((c, i) => new (string, object?)[] { ($"@k{i}", c.Key), ($"@v{i}", c.Delta), ($"@e{i}", c.ExpireIn?.Microseconds()) })]));
+            _counters.Clear();
+        }
+    }
 }

@@ -13,6 +13,18 @@ internal sealed class QueueSignal
     private readonly Lock _sync = new();
     private readonly LinkedList<Listener> _listeners = new();
 
+    /// <summary>How many workers are listening now; the tests read it to know a worker is waiting.</summary>
+    public int ListenerCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _listeners.Count;
+            }
+        }
+    }
+
     /// <summary>
     /// Starts listening before the caller looks at its queues, so a job committed between that look and the wait
     /// is not missed.

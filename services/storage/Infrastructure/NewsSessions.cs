@@ -112,10 +112,16 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOpt
         }
     }
 
-    /// <summary>The connection broke under a command (end of stream, reset), as opposed to a refused connect or an SQL error.</summary>
-    internal static bool IsConnectionLost(Exception error) =>
-        error is MySqlException { ErrorCode: not MySqlErrorCode.UnableToConnectToHost, InnerException: IOException or SocketException }
-        || (error.InnerException is { } inner && IsConnectionLost(inner));
+    /// <summary>
+    /// The connection broke under a command (end of stream, reset), as opposed to an SQL error or a
+    /// refused connect. MySqlConnector throws the I/O failure bare or inside a <see cref="MySqlException"/>.
+    /// </summary>
+    internal static bool IsConnectionLost(Exception error) => error switch
+    {
+        MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => false,
+        IOException or SocketException => true,
+        _ => error.InnerException is { } inner && IsConnectionLost(inner),
+    };
 
     // When the connection itself is gone the server has already rolled back; the failure
     // that got us here is the one worth reporting, not the failed rollback.
