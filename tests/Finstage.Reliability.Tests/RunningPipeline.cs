@@ -111,13 +111,37 @@ public sealed class RunningPipeline : IAsyncDisposable
     }
 
     /// <summary>Asks the scheduler for a cycle of the whole watchlist; answers its cycle id.</summary>
-    public async Task<Guid> RequestCycleAsync(CancellationToken cancellationToken)
+    public async Task<Guid> RequestCycleAsync(CancellationToken cancellationToken) =>
+        (await RequestCycleJobAsync(cancellationToken)).CycleId;
+
+    /// <summary>Asks the scheduler for a cycle of the whole watchlist; answers its cycle id and the Hangfire job that fans it out.</summary>
+    public async Task<CycleAccepted> RequestCycleJobAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = Scheduler.BaseAddress };
         using var response = await http.PostAsJsonAsync("/api/crawls", new { source = Source }, cancellationToken);
         response.EnsureSuccessStatusCode();
-        var accepted = await response.Content.ReadFromJsonAsync<CycleAccepted>(cancellationToken);
-        return accepted!.CycleId;
+        return (await response.Content.ReadFromJsonAsync<CycleAccepted>(cancellationToken))!;
+    }
+
+    /// <summary>How often Hangfire has scheduled a retry of a job after it failed (AutomaticRetry's state, read from its tables).</summary>
+    public Task<long> CountJobRetriesAsync(string jobId, CancellationToken cancellationToken) =>
+        CountAsync(
+            $"SELECT COUNT(*) FROM hangfire_state WHERE job_id = {long.Parse(jobId, CultureInfo.InvariantCulture)} AND name = 'Scheduled' AND reason LIKE 'Retry attempt%'",
+            cancellationToken);
+
+    /// <summary>The crawl ids recorded for the cycle.</summary>
+    public async Task<IReadOnlySet<Guid>> CrawlIdsAsync(Guid cycleId, CancellationToken cancellationToken)
+    {
+        await using var connection = new MySqlConnection(Database);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new MySqlCommand($"SELECT crawl_id FROM crawl_runs WHERE cycle_id = '{cycleId}'", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+        return ids;
     }
 
     /// <summary>How many symbols of the cycle have a crawl run recorded.</summary>
@@ -162,6 +186,20 @@ public sealed class RunningPipeline : IAsyncDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs a test's body; if it fails, what each service wrote last goes into the test's output.</summary>
+    public async Task ReportOnFailureAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(OutputTails);
+            throw;
+        }
+    }
+
     /// <summary>What each service wrote last, for a failure message.</summary>
     public string OutputTails =>
         string.Join(Environment.NewLine, new[] { Scheduler, Crawler, Storage }.Where(service => service is not null)
@@ -204,5 +242,6 @@ public sealed class RunningPipeline : IAsyncDisposable
         await context.Response.WriteAsync(feed.Append("</channel></rss>").ToString(), context.RequestAborted);
     }
 
-    private sealed record CycleAccepted(Guid CycleId);
+    /// <summary>What the scheduler answers to a cycle asked for by hand.</summary>
+    public sealed record CycleAccepted(Guid CycleId, string JobId);
 }

@@ -75,6 +75,27 @@ public sealed class ServiceProcess : IAsyncDisposable
         await LaunchAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Whether <c>/health/ready</c> answers 200 now; no answer, or a slow one, counts as not ready.
+    /// </summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            using var ready = await http.GetAsync(new Uri("/health/ready", UriKind.Relative), cancellationToken);
+            return ready.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Its resident memory now (<c>VmRSS</c>), in MB.</summary>
     public double? ResidentMegabytes => ReadStatus("VmRSS");
 

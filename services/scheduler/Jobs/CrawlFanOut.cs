@@ -68,8 +68,19 @@ public sealed class CrawlFanOut(
                 .Select(symbol => new CrawlRequested(
                     DeterministicGuid($"crawl:{cycleId:N}:{source}:{symbol}"), cycleId, source, symbol, now, notAfter))
                 .ToList();
-            using var deadline = busOptions.PublishDeadline(cancellationToken);
-            await Task.WhenAll(requests.Select(request => PublishAsync(request, deadline.Token)));
+            // Each publish has Bus:PublishTimeout to be confirmed, counted from when it is sent: a
+            // deadline for the whole fan-out would fail a large watchlist on a busy machine although
+            // the broker confirms every request. A bounded number in flight keeps the pipeline full.
+            var fanOut = new ParallelOptions
+            {
+                MaxDegreeOfParallelism = schedule.CurrentValue.MaxPublishesInFlight,
+                CancellationToken = cancellationToken,
+            };
+            await Parallel.ForEachAsync(requests, fanOut, async (request, ct) =>
+            {
+                using var deadline = busOptions.PublishDeadline(ct);
+                await PublishAsync(request, deadline.Token);
+            });
             metrics.RecordFanOut(source, requests.Count);
             logger.LogInformation("Cycle {CycleId}: requested {Count} {Source} crawls", cycleId, requests.Count, source);
             return requests.Count;
