@@ -56,6 +56,21 @@ start_service() {
   echo "$name ready"
 }
 
+# The migrate steps first, as the migrator (ConnectionStrings__StorageMigrations and
+# __HangfireMigrations from servers.sh): the services run as a user that may only read and write
+# rows, and refuse to start on a schema these steps have not brought up to date.
+migrate() {
+  local name="$1" project="$2"
+  if ! timeout -k 10 300 dotnet run --no-build -c Release --project "$project" -- migrate >"$logs/$name-migrate.log" 2>&1; then
+    echo "$name: the migrate step failed; the end of $logs/$name-migrate.log:" >&2
+    tail -n 30 "$logs/$name-migrate.log" >&2
+    exit 1
+  fi
+  echo "$name schema up to date"
+}
+migrate storage services/storage/Finstage.Storage.csproj
+migrate scheduler services/scheduler/Finstage.Scheduler.csproj
+
 # Consumers before the scheduler: a request published before its queue exists would be lost.
 start_service storage services/storage/Finstage.Storage.csproj http://127.0.0.1:5082/health/ready
 if $offline; then

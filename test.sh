@@ -53,18 +53,37 @@ if $started_servers; then
 fi
 
 # docker-compose.yml is for people with Docker; Debian's docker-compose validates it without an engine.
+# Its secrets have no defaults (${VAR:?…}), so it is checked twice: valid with every key of
+# .env.example filled with a throwaway value, and refused with none of them set (no .env read).
 compose_passed=0 compose_failed=0
 if ! command -v docker-compose >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose) >/dev/null 2>&1 || true
 fi
-if command -v docker-compose >/dev/null 2>&1 && docker-compose -f docker-compose.yml config -q; then
-  echo "docker-compose.yml: valid"
-  compose_passed=1
-else
-  echo "docker-compose.yml: docker-compose config refused it (or docker-compose could not be installed)" >&2
+compose_env="$(mktemp)" compose_empty="$(mktemp)"
+sed -E "s/^([A-Z_]+)=\$/\1=throwaway-$RANDOM$RANDOM/" .env.example >"$compose_env"
+unset_secrets=()
+for key in $(sed -nE 's/^([A-Z_]+)=.*/\1/p' .env.example); do unset_secrets+=(-u "$key"); done
+if ! command -v docker-compose >/dev/null 2>&1; then
+  echo "docker-compose.yml: docker-compose could not be installed" >&2
   compose_failed=1
   status=1
+elif ! docker-compose --env-file "$compose_env" -f docker-compose.yml config -q; then
+  echo "docker-compose.yml: docker-compose config refused it with .env.example filled in" >&2
+  compose_failed=1
+  status=1
+elif grep -nE '\$\{[A-Z_]*PASSWORD[A-Z_]*:-[^}]|Password=[^$]|^ *[A-Z_]*(PASSWORD|_PASS): *[^$ ]|://[^:/@]+:[^$@/][^@/]*@' docker-compose.yml >&2; then
+  echo "docker-compose.yml: the lines above set a password that does not come from a required variable" >&2
+  compose_failed=1
+  status=1
+elif env "${unset_secrets[@]}" docker-compose --env-file "$compose_empty" -f docker-compose.yml config -q >/dev/null 2>&1; then
+  echo "docker-compose.yml: docker-compose config accepted it without any secret set (a default password?)" >&2
+  compose_failed=1
+  status=1
+else
+  echo "docker-compose.yml: valid, and refused without its secrets"
+  compose_passed=1
 fi
+rm -f "$compose_env" "$compose_empty"
 
 passed=$((compose_passed + offline_passed)) failed=$((compose_failed + offline_failed)) skipped=0
 for trx in "$results"/*.trx; do

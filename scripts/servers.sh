@@ -10,6 +10,7 @@
 # `start` and `stop` take an optional server, `mariadb` or `rabbitmq`, to start or stop only that
 # one (the reliability tests stop a server mid-run and start it again with its data intact).
 #
+# RabbitMQ runs with the management and shovel plug-ins (scripts/redrive.sh moves _error queues back).
 # Running `start` twice is safe: a server that already answers is left alone.
 set -euo pipefail
 
@@ -21,8 +22,13 @@ mgmt_port="${FINSTAGE_RABBITMQ_MANAGEMENT_PORT:-15672}"
 dist_port="${FINSTAGE_RABBITMQ_DIST_PORT:-25672}"
 epmd_port="${FINSTAGE_EPMD_PORT:-4369}"
 db_name="finstage"
-db_user="finstage"
-db_password="finstage"
+# Two users, both bound to 127.0.0.1/localhost, so their fixed passwords work nowhere else:
+# the migrator changes the schema (the services' `migrate` step, test set-up), the runtime user
+# only reads and writes rows (the running services). See docs/reliability.md, Security.
+migrator_user="finstage_migrator"
+migrator_password="finstage-migrator-local"
+runtime_user="finstage_runtime"
+runtime_password="finstage-runtime-local"
 
 rabbit_dir="$base/rabbitmq"
 maria_dir="$base/mariadb"
@@ -73,10 +79,34 @@ EOF
 maria_admin() { mariadb-admin --defaults-file="$maria_dir/my.cnf" "$@"; }
 maria_sql() { mariadb --defaults-file="$maria_dir/my.cnf" -uroot "$@"; }
 
+# Creates (or brings up to date) the database and the two users; safe to run again. Databases named
+# finstage* are covered, as tests and the benchmark use databases of their own.
+maria_users() {
+  local who host
+  {
+    echo "CREATE DATABASE IF NOT EXISTS \`$db_name\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+    # The single all-privileges user of earlier versions of this script.
+    echo "DROP USER IF EXISTS 'finstage'@'127.0.0.1', 'finstage'@'localhost';"
+    for host in 127.0.0.1 localhost; do
+      for who in "$migrator_user:$migrator_password" "$runtime_user:$runtime_password"; do
+        echo "CREATE USER IF NOT EXISTS '${who%%:*}'@'$host' IDENTIFIED BY '${who#*:}';"
+        echo "ALTER USER '${who%%:*}'@'$host' IDENTIFIED BY '${who#*:}';"
+        # Exactly the rights below, whatever was granted by hand since.
+        echo "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '${who%%:*}'@'$host';"
+      done
+      # Schema changes (EF Core and Pomelo migrations, Hangfire's tables) and test set-up (DROP/CREATE DATABASE, TRUNCATE).
+      echo "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, LOCK TABLES, CREATE TEMPORARY TABLES ON \`finstage%\`.* TO '$migrator_user'@'$host';"
+      # Rows only; GET_LOCK (Hangfire's locks) and information_schema need no grant.
+      echo "GRANT SELECT, INSERT, UPDATE, DELETE ON \`finstage%\`.* TO '$runtime_user'@'$host';"
+    done
+  } | maria_sql
+}
+
 start_mariadb() {
   mkdir -p "$maria_dir"
   if alive "$(pid_from "$maria_dir/mysqld.pid")" && maria_admin ping >/dev/null 2>&1; then
     log "MariaDB already running (pid $(pid_from "$maria_dir/mysqld.pid"))"
+    maria_users
     return 0
   fi
   maria_cnf
@@ -96,15 +126,7 @@ start_mariadb() {
     fi
     sleep 0.2
   done
-  # The application user may create databases named finstage* (tests use their own).
-  maria_sql <<EOF
-CREATE DATABASE IF NOT EXISTS \`$db_name\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE USER IF NOT EXISTS '$db_user'@'127.0.0.1' IDENTIFIED BY '$db_password';
-CREATE USER IF NOT EXISTS '$db_user'@'localhost' IDENTIFIED BY '$db_password';
-GRANT ALL PRIVILEGES ON \`finstage%\`.* TO '$db_user'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON \`finstage%\`.* TO '$db_user'@'localhost';
-FLUSH PRIVILEGES;
-EOF
+  maria_users
   log "MariaDB ready on 127.0.0.1:$mysql_port (pid $(pid_from "$maria_dir/mysqld.pid"))"
 }
 
@@ -144,6 +166,11 @@ start_rabbitmq() {
   mkdir -p "$rabbit_dir/log" "$rabbit_dir/mnesia"
   rabbit_env
   if alive "$(pid_from "$RABBITMQ_PID_FILE")" && rabbitmqctl_ -q await_startup --timeout 5 >/dev/null 2>&1; then
+    # A broker started by an older copy of this script lacks the shovel plug-ins scripts/redrive.sh needs.
+    if ! grep -q rabbitmq_shovel_management "$RABBITMQ_ENABLED_PLUGINS_FILE" 2>/dev/null; then
+      /usr/lib/rabbitmq/bin/rabbitmq-plugins -q enable rabbitmq_shovel rabbitmq_shovel_management >/dev/null
+      log "RabbitMQ: shovel plug-ins enabled"
+    fi
     log "RabbitMQ already running (pid $(pid_from "$RABBITMQ_PID_FILE"))"
     return 0
   fi
@@ -153,7 +180,9 @@ management.tcp.ip = 127.0.0.1
 management.tcp.port = $mgmt_port
 loopback_users.guest = true
 EOF
-  echo '[rabbitmq_management].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+  # Settings and plug-ins (management, and shovel for scripts/redrive.sh) shared with docker-compose.yml.
+  cat "$root/scripts/rabbitmq/finstage.conf" >>"$RABBITMQ_CONFIG_FILE"
+  cp "$root/scripts/rabbitmq/enabled_plugins" "$RABBITMQ_ENABLED_PLUGINS_FILE"
   : >"$RABBITMQ_CONF_ENV_FILE"
   # Our own epmd, in the foreground of its own session, so that we know its pid.
   if ! alive "$(pid_from "$rabbit_dir/epmd.pid")"; then
@@ -201,10 +230,13 @@ stop_rabbitmq() {
 
 print_env() {
   cat <<EOF
-export ConnectionStrings__Storage="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$db_user;Password=$db_password"
-export ConnectionStrings__Hangfire="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$db_user;Password=$db_password"
+export ConnectionStrings__Storage="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$runtime_user;Password=$runtime_password"
+export ConnectionStrings__Hangfire="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$runtime_user;Password=$runtime_password"
+export ConnectionStrings__StorageMigrations="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$migrator_user;Password=$migrator_password"
+export ConnectionStrings__HangfireMigrations="Server=127.0.0.1;Port=$mysql_port;Database=$db_name;User ID=$migrator_user;Password=$migrator_password"
 export ConnectionStrings__RabbitMq="amqp://guest:guest@127.0.0.1:$amqp_port/"
-export FINSTAGE_MYSQL_ADMIN="Server=127.0.0.1;Port=$mysql_port;User ID=$db_user;Password=$db_password"
+export FINSTAGE_MYSQL_ADMIN="Server=127.0.0.1;Port=$mysql_port;User ID=$migrator_user;Password=$migrator_password"
+export FINSTAGE_MYSQL_RUNTIME="Server=127.0.0.1;Port=$mysql_port;User ID=$runtime_user;Password=$runtime_password"
 export FINSTAGE_RABBITMQ_MANAGEMENT="http://127.0.0.1:$mgmt_port"
 EOF
 }

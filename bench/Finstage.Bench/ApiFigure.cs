@@ -35,7 +35,7 @@ public static class ApiFigure
             await TestServers.CreateDatabaseAsync(name, ct);
         }
         var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-bench", ct);
-        await using var factory = ServiceHosts.Storage(database, virtualHost.ToString(), start: false);
+        await using var factory = await ServiceHosts.StorageAsync(database, virtualHost.ToString(), start: false);
         // Real HTTP over loopback, as a client would see it, not the in-memory test server.
         factory.UseKestrel(FreePort());
         factory.StartServer();

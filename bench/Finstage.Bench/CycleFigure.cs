@@ -21,7 +21,7 @@ public static class CycleFigure
         var broker = (await TestServers.CreateVirtualHostAsync("finstage-bench", ct)).ToString();
         await using var feeds = await FeedSite.StartAsync(settings.FeedLatency);
         // Consumers first: a message published before its queue is bound would be lost.
-        await using var storage = ServiceHosts.Storage(database, broker);
+        await using var storage = await ServiceHosts.StorageAsync(database, broker);
         await using var crawler = ServiceHosts.Crawler(broker, feeds, settings.HostRate, settings.HostBurst, settings.Concurrency);
         await using var scheduler = ServiceHosts.Scheduler(database, broker);
         var fanOut = scheduler.Services.GetRequiredService<CrawlFanOut>();

@@ -50,7 +50,7 @@ public static class IngestFigure
         var database = await TestServers.CreateDatabaseAsync("finstage_bench_ingest", ct);
         virtualHost = await TestServers.CreateVirtualHostAsync("finstage-bench", ct);
         TimeSpan service;
-        await using (var storage = ServiceHosts.Storage(database, virtualHost.ToString()))
+        await using (var storage = await ServiceHosts.StorageAsync(database, virtualHost.ToString()))
         await using (var publisher = await BenchBus.StartAsync(virtualHost))
         {
             await PublishAllAsync(publisher, seeded, ct);

@@ -2,6 +2,7 @@ extern alias crawler;
 extern alias scheduler;
 extern alias storage;
 
+using Finstage.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -11,7 +12,8 @@ namespace Finstage.Bench;
 
 /// <summary>
 /// The three services started in this process, as tests/Finstage.EndToEnd.Tests does, with the
-/// bench's settings on top of their own.
+/// bench's settings on top of their own: the migrate step first, as the migrator whose connection
+/// string the caller passes, then the service as the rows-only runtime user, as in production.
 /// </summary>
 public static class ServiceHosts
 {
@@ -26,13 +28,16 @@ public static class ServiceHosts
     };
 
     /// <summary>The storage service; with <paramref name="start"/> false the caller chooses the server (say, Kestrel) and starts it.</summary>
-    public static WebApplicationFactory<storage::Program> Storage(
-        string database, string broker, Dictionary<string, string?>? extra = null, bool start = true) =>
-        Start(new WebApplicationFactory<storage::Program>(), With(extra, new()
+    public static async Task<WebApplicationFactory<storage::Program>> StorageAsync(
+        string database, string broker, Dictionary<string, string?>? extra = null, bool start = true)
+    {
+        await storage::Finstage.Storage.Infrastructure.NewsDatabaseMigrations.ApplyAsync(database, new storage::Finstage.Storage.Infrastructure.DatabaseOptions());
+        return Start(new WebApplicationFactory<storage::Program>(), With(extra, new()
         {
-            ["ConnectionStrings:Storage"] = database,
+            ["ConnectionStrings:Storage"] = TestServers.AsRuntimeUser(database),
             ["ConnectionStrings:RabbitMq"] = broker,
         }), start: start);
+    }
 
     public static WebApplicationFactory<crawler::Program> Crawler(string broker, FeedSite feeds, double rate, int burst, int concurrency) =>
         Start(new WebApplicationFactory<crawler::Program>(), new()
@@ -46,10 +51,12 @@ public static class ServiceHosts
         });
 
     /// <summary>The scheduler without its appsettings watchlist (which would crawl the real Yahoo every 3 minutes).</summary>
-    public static WebApplicationFactory<scheduler::Program> Scheduler(string database, string broker) =>
-        Start(new WebApplicationFactory<scheduler::Program>(), new()
+    public static WebApplicationFactory<scheduler::Program> Scheduler(string database, string broker)
+    {
+        scheduler::Finstage.Scheduler.Infrastructure.JobStorageMigrations.Apply(database);
+        return Start(new WebApplicationFactory<scheduler::Program>(), new()
         {
-            ["ConnectionStrings:Hangfire"] = database,
+            ["ConnectionStrings:Hangfire"] = TestServers.AsRuntimeUser(database),
             ["ConnectionStrings:RabbitMq"] = broker,
             // The product's values from services/scheduler/appsettings.json, which is removed below.
             ["Hangfire:TablesPrefix"] = "hangfire_",
@@ -60,6 +67,7 @@ public static class ServiceHosts
             ["Schedule:Groups:bench:Cron"] = "0 0 1 1 *",
             ["Schedule:Groups:bench:Symbols:0"] = "BENCH",
         }, withoutAppSettings: true);
+    }
 
     private static Dictionary<string, string?> With(Dictionary<string, string?>? extra, Dictionary<string, string?> settings)
     {

@@ -27,8 +27,7 @@ public static class Extensions
 
         services.AddHangfire((provider, hangfire) =>
         {
-            var storageOptions = new MySqlStorageOptions();
-            builder.Configuration.GetSection("Hangfire").Bind(storageOptions);
+            var storageOptions = JobStorageMigrations.StorageOptions(builder.Configuration);
             // Hangfire's filters are process-wide: a second host in one process (as in tests) must not add a second tracer.
             if (!GlobalJobFilters.Filters.Any(filter => filter.Instance is JobTracingFilter))
             {
@@ -40,6 +39,8 @@ public static class Extensions
                 .UseRecommendedSerializerSettings()
                 .UseMySqlStorage(provider.GetRequiredService<IOptions<HangfireConnection>>().Value.ConnectionString!, storageOptions);
         });
+        // Before Hangfire's server: the tables are the migrate step's (JobStorageMigrations), and must be current.
+        services.AddHostedService<RequireMigratedJobStorage>();
         services.AddHangfireServer((provider, server) =>
         {
             var jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;

@@ -30,17 +30,15 @@ public static class Extensions
         services.AddPooledDbContextFactory<NewsDbContext>((provider, options) =>
         {
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            var connectionString = provider.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString;
-            options.UseMySql(connectionString, ServerVersion.Parse(database.ServerVersion), mysql => mysql
-                .EnableRetryOnFailure(database.MaxRetryCount, database.MaxRetryDelay, errorNumbersToAdd: null)
-                .CommandTimeout(database.CommandTimeoutSeconds));
+            database.UseFor(options, provider.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString!);
         });
         services.AddSingleton<NewsSessions>();
         services.AddSingleton<NewsWriter>();
         services.AddSingleton<NewsReader>();
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton(TimeProvider.System);
-        services.AddHostedService<MigrateDatabase>();
+        // Before the bus and the server: the schema is the migrate step's (NewsDatabaseMigrations), and must be current.
+        services.AddHostedService<RequireMigratedDatabase>();
         // MySqlConnector reports every command (EF Core's and the raw upserts alike) and its pool.
         services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource("MySqlConnector"))

@@ -53,6 +53,16 @@ internal static class MySqlSchema
         }
     }
 
+    /// <summary>The version installed under the prefix, 0 when its tables are missing; needs only SELECT.</summary>
+    public static int InstalledVersion(Db db) => db.Use(connection =>
+    {
+        // information_schema first: selecting from a missing table would be an error, not a zero.
+        var exists = connection.Scalar<long>(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = @name",
+            null, ("@name", db.Tables.Prefix + "schema")) > 0;
+        return exists ? connection.Scalar<int?>($"SELECT MAX(`version`) FROM {db.Tables.Schema}") ?? 0 : 0;
+    });
+
     private static IEnumerable<(int Version, string[] Statements)> Migrations(Tables t)
     {
         yield return (1,

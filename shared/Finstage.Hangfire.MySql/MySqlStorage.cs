@@ -39,6 +39,34 @@ public sealed class MySqlStorage : JobStorage, IDisposable
         }
     }
 
+    /// <summary>The version of the tables this build of the storage reads and writes.</summary>
+    public const int SchemaVersion = MySqlSchema.CurrentVersion;
+
+    /// <summary>
+    /// Creates or upgrades the tables under the options' prefix, as a storage with <see cref="MySqlStorageOptions.PrepareSchemaIfNecessary"/>
+    /// does when it starts; idempotent, and safe to run from several processes at once. This is the step to run with a user that
+    /// may change the schema, so that the storage itself can run as one that may only read and write rows.
+    /// </summary>
+    public static void InstallSchema(string connectionString, MySqlStorageOptions? options = null) =>
+        WithDb(connectionString, options, MySqlSchema.Install);
+
+    /// <summary>The version of the tables installed under the options' prefix: 0 when there are none, <see cref="SchemaVersion"/> when current.</summary>
+    public static int GetInstalledSchemaVersion(string connectionString, MySqlStorageOptions? options = null)
+    {
+        var version = 0;
+        WithDb(connectionString, options, db => version = MySqlSchema.InstalledVersion(db));
+        return version;
+    }
+
+    private static void WithDb(string connectionString, MySqlStorageOptions? options, Action<Db> action)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        options ??= new MySqlStorageOptions();
+        options.Validate();
+        using var dataSource = new MySqlDataSource(connectionString);
+        action(new Db(dataSource, options.TablesPrefix, options.DeadlockRetryAttempts));
+    }
+
     /// <summary>The options the storage was built with.</summary>
     public MySqlStorageOptions Options { get; }
 

@@ -27,7 +27,11 @@ public sealed class MySqlStorageOptions
     /// <summary>How many raw counter rows one aggregation transaction folds.</summary>
     public int CountersAggregateBatchSize { get; set; } = 1000;
 
-    /// <summary>Whether the storage creates and upgrades its tables when it is constructed.</summary>
+    /// <summary>
+    /// Whether the storage creates and upgrades its tables when it is constructed (which needs CREATE and ALTER);
+    /// false for a storage whose user may only read and write rows, with the tables installed beforehand by
+    /// <see cref="MySqlStorage.InstallSchema"/>.
+    /// </summary>
     public bool PrepareSchemaIfNecessary { get; set; } = true;
 
     /// <summary>How many times a transaction that hit a deadlock (1213) or lock wait timeout (1205) is tried in all.</summary>

@@ -1,3 +1,4 @@
+using Finstage.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,6 +44,13 @@ public static class BusExtensions
             {
                 var options = context.GetRequiredService<IOptions<BusOptions>>().Value;
                 rabbit.Host(new Uri(options.ConnectionString!), host => host.ConnectionName(connectionName));
+                // Poison never reaches a consumer: an oversized body is refused before it is parsed, a
+                // message that breaks its contract before any consumer or batch sees it; both go to the
+                // queue's _error queue at once (docs/reliability.md).
+                rabbit.AddDeserializer(new BodySizeCapSerializerFactory(options.MaxMessageBytes), isDefault: true);
+                rabbit.UseFilter(new ContractFilter<CrawlRequested>(MessageRules.Violations));
+                rabbit.UseFilter(new ContractFilter<NewsCrawled>(MessageRules.Violations));
+                rabbit.UseFilter(new ContractFilter<CrawlFailed>(MessageRules.Violations));
                 rabbit.ConfigureEndpoints(context);
             });
         });

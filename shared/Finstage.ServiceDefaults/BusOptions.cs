@@ -19,6 +19,13 @@ public sealed class BusOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A message body larger than this is not read: it goes to the queue's error queue with the reason.
+    /// Below RabbitMQ's own max_message_size (16 MiB in scripts/servers.sh), which refuses the publish.
+    /// </summary>
+    [Range(1024, 512 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 8 * 1024 * 1024;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (ConnectionString is not null

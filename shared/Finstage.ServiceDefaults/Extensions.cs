@@ -31,7 +31,7 @@ public static class Extensions
         return builder;
     }
 
-    private static void ConfigureJsonLogging(this IHostApplicationBuilder builder)
+    internal static void ConfigureJsonLogging(this IHostApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(options =>

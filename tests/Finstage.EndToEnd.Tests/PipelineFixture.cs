@@ -54,6 +54,7 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public ConcurrentBag<Activity> Activities { get; } = [];
 
+    /// <summary>The test database as the migrator, for checks.</summary>
     public string Database { get; private set; } = "";
 
     public LocalFeedServer Feeds { get; private set; } = null!;
@@ -66,6 +67,10 @@ public sealed class PipelineFixture : IAsyncLifetime
     {
         ActivitySource.AddActivityListener(_listener);
         Database = await TestServers.CreateDatabaseAsync("finstage_e2e_tests");
+        // The migrate steps as the migrator; the services then run as the rows-only runtime user.
+        await storage::Finstage.Storage.Infrastructure.NewsDatabaseMigrations.ApplyAsync(Database, new storage::Finstage.Storage.Infrastructure.DatabaseOptions());
+        scheduler::Finstage.Scheduler.Infrastructure.JobStorageMigrations.Apply(Database);
+        var runtime = TestServers.AsRuntimeUser(Database);
         var broker = (await TestServers.CreateVirtualHostAsync("finstage-e2e-tests")).ToString();
         Feeds = await LocalFeedServer.StartAsync(ServeFeedAsync);
         _running.Add(Feeds);
@@ -73,7 +78,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         // Consumers first: a message published before its queue is bound would be lost.
         Storage = Start(new WebApplicationFactory<storage::Program>(), new()
         {
-            ["ConnectionStrings:Storage"] = Database,
+            ["ConnectionStrings:Storage"] = runtime,
             ["ConnectionStrings:RabbitMq"] = broker,
             ["Database:MinPoolSize"] = "0",
             ["Ingest:BatchTimeLimit"] = "00:00:00.050",
@@ -91,7 +96,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         });
         var schedule = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Hangfire"] = Database,
+            ["ConnectionStrings:Hangfire"] = runtime,
             ["ConnectionStrings:RabbitMq"] = broker,
             ["Hangfire:QueuePollInterval"] = "00:00:00.050",
             ["Schedule:Groups:yahoo:Source"] = "yahoo",
@@ -102,7 +107,6 @@ public sealed class PipelineFixture : IAsyncLifetime
         AddSymbols(schedule, "yahoo", YahooSymbols);
         AddSymbols(schedule, "investing", InvestingSymbols);
         Scheduler = Start(new WebApplicationFactory<scheduler::Program>(), schedule, withoutAppSettings: true);
-        await Task.CompletedTask;
     }
 
     public async Task<long> CountAsync(string sql) => Convert.ToInt64(await ScalarAsync(sql), CultureInfo.InvariantCulture);

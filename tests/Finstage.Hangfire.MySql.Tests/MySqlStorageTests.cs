@@ -434,6 +434,38 @@ public sealed class MySqlStorageTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task InstallSchema_BringsMissingTablesToCurrentVersion_WhenRunTwice()
+    {
+        const string prefix = "hf_install_";
+        await DropTablesAsync(prefix);
+        var options = new MySqlStorageOptions { TablesPrefix = prefix };
+        var before = MySqlStorage.GetInstalledSchemaVersion(TestDatabase.RuntimeConnectionString, options);
+
+        MySqlStorage.InstallSchema(TestDatabase.ConnectionString, options);
+        MySqlStorage.InstallSchema(TestDatabase.ConnectionString, options);
+
+        before.ShouldBe(0);
+        MySqlStorage.GetInstalledSchemaVersion(TestDatabase.RuntimeConnectionString, options).ShouldBe(MySqlStorage.SchemaVersion);
+        await using var connection = await OpenTestDatabaseAsync();
+        (await ScalarAsync<long>(connection, $"SELECT COUNT(*) FROM `{prefix}schema`")).ShouldBe(1);
+    }
+
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task InstallSchema_IsRefused_WhenUserMayOnlyReadAndWriteRows()
+    {
+        const string prefix = "hf_refused_";
+        await DropTablesAsync(prefix);
+        var options = new MySqlStorageOptions { TablesPrefix = prefix };
+
+        var refused = Should.Throw<MySqlException>(() => MySqlStorage.InstallSchema(TestDatabase.RuntimeConnectionString, options));
+
+        refused.ErrorCode.ShouldBe(MySqlErrorCode.TableAccessDenied);
+        MySqlStorage.GetInstalledSchemaVersion(TestDatabase.ConnectionString, options).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Install_CreatesSeparateTables_WhenPrefixDiffers()
     {
         using var other = TestDatabase.CreateStorage("hf_other_");
@@ -594,6 +626,19 @@ public sealed class MySqlStorageTests : IDisposable
         var connection = new MySqlConnection(new MySqlConnectionStringBuilder(TestDatabase.AdminConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(Cancellation);
         return connection;
+    }
+
+    private static async Task DropTablesAsync(string prefix)
+    {
+        await using var connection = await OpenTestDatabaseAsync();
+        var tables = await QueryAsync(connection,
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE @prefix",
+            r => r.GetString(0), ("@prefix", prefix.Replace("_", "\\_", StringComparison.Ordinal) + "%"));
+        foreach (var table in tables)
+        {
+            await using var drop = new MySqlCommand($"DROP TABLE `{table}`", connection);
+            await drop.ExecuteNonQueryAsync(Cancellation);
+        }
     }
 
     private static async Task<MySqlConnection> OpenTestDatabaseAsync()

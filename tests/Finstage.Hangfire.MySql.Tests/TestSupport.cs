@@ -79,11 +79,41 @@ internal static class TestDatabase
     public static string AdminConnectionString =>
         Environment.GetEnvironmentVariable("FINSTAGE_MYSQL_ADMIN") is { Length: > 0 } value
             ? value
-            : "Server=127.0.0.1;Port=3306;User ID=finstage;Password=finstage";
+            : "Server=127.0.0.1;Port=3306;User ID=finstage_migrator;Password=finstage-migrator-local";
+
+    /// <summary>The test database as the user the scheduler runs as: SELECT, INSERT, UPDATE, DELETE and nothing else.</summary>
+    public static string RuntimeConnectionString
+    {
+        get
+        {
+            var runtime = new MySqlConnectionStringBuilder(
+                Environment.GetEnvironmentVariable("FINSTAGE_MYSQL_RUNTIME") is { Length: > 0 } value
+                    ? value
+                    : "Server=127.0.0.1;Port=3306;User ID=finstage_runtime;Password=finstage-runtime-local");
+            return new MySqlConnectionStringBuilder(ConnectionString) { UserID = runtime.UserID, Password = runtime.Password }.ConnectionString;
+        }
+    }
 
     public static string ConnectionString => Created.Value;
 
     public static MySqlStorage CreateStorage(string prefix, Action<MySqlStorageOptions>? configure = null, string? connectionString = null)
+    {
+        var storage = new MySqlStorage(connectionString ?? ConnectionString, Options(prefix, configure));
+        MySqlSchema.Truncate(storage.Db);
+        return storage;
+    }
+
+    /// <summary>
+    /// A storage as the scheduler runs it: the tables installed and emptied by the migrator, the storage itself
+    /// over the runtime user, which may not create, alter or empty them.
+    /// </summary>
+    public static MySqlStorage CreateRuntimeStorage(string prefix)
+    {
+        CreateStorage(prefix).Dispose();
+        return new MySqlStorage(RuntimeConnectionString, Options(prefix, options => options.PrepareSchemaIfNecessary = false));
+    }
+
+    private static MySqlStorageOptions Options(string prefix, Action<MySqlStorageOptions>? configure)
     {
         var options = new MySqlStorageOptions
         {
@@ -92,9 +122,7 @@ internal static class TestDatabase
             QueuePollInterval = TimeSpan.FromMilliseconds(50),
         };
         configure?.Invoke(options);
-        var storage = new MySqlStorage(connectionString ?? ConnectionString, options);
-        MySqlSchema.Truncate(storage.Db);
-        return storage;
+        return options;
     }
 }
 

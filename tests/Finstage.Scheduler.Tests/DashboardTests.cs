@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using Finstage.Testing;
 using Hangfire;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Finstage.Scheduler.Tests;
@@ -62,6 +64,7 @@ public sealed class DashboardTests(SchedulerFixture scheduler)
     }
 
     [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
     public async Task Dashboard_AsksForCredentials_WhenOpenedFromElsewhere()
     {
         var factory = scheduler.Create(remoteAddress: ElsewhereAddress);
@@ -74,6 +77,7 @@ public sealed class DashboardTests(SchedulerFixture scheduler)
     }
 
     [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
     public async Task Dashboard_LetsIn_WhenRemoteCallerGivesConfiguredCredentials()
     {
         var factory = scheduler.Create(
@@ -85,6 +89,58 @@ public sealed class DashboardTests(SchedulerFixture scheduler)
 
         wrong.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         right.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    // docker-compose.yml's default: a username, and no password unless DASHBOARD_PASSWORD is set.
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task Dashboard_AsksForCredentials_WhenOnlyAUsernameIsConfigured()
+    {
+        var factory = scheduler.Create(
+            new Dictionary<string, string?> { ["Dashboard:Username"] = "admin", ["Dashboard:Password"] = "" }, ElsewhereAddress);
+        using var client = factory.CreateClient();
+
+        using var empty = await GetWithBasicAsync(client, "admin:");
+        using var none = await client.GetAsync(new Uri("/hangfire", UriKind.Relative), Cancel);
+
+        empty.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        none.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    // Only the connection's own address counts: a header a caller writes cannot make it local.
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task Dashboard_AsksForCredentials_WhenRemoteCallerClaimsLoopbackInForwardingHeaders()
+    {
+        var factory = scheduler.Create(remoteAddress: ElsewhereAddress);
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hangfire");
+        request.Headers.Add("X-Forwarded-For", "127.0.0.1");
+        request.Headers.Add("X-Real-IP", "127.0.0.1");
+        request.Headers.Add("Forwarded", "for=127.0.0.1");
+
+        using var response = await client.SendAsync(request, Cancel);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public void ShippedSettings_HaveNoDashboardCredentials_WhenNothingElseSetsThem()
+    {
+        var contentRoot = scheduler.Factory.Services.GetRequiredService<IWebHostEnvironment>().ContentRootPath;
+        var files = Directory.GetFiles(contentRoot, "appsettings*.json");
+        var shipped = new ConfigurationBuilder();
+        foreach (var file in files)
+        {
+            shipped.AddJsonFile(file);
+        }
+
+        var dashboard = shipped.Build().GetSection(Infrastructure.DashboardOptions.SectionName).Get<Infrastructure.DashboardOptions>() ?? new();
+
+        files.ShouldContain(file => Path.GetFileName(file) == "appsettings.json");
+        dashboard.Username.ShouldBeNullOrEmpty();
+        dashboard.Password.ShouldBeNullOrEmpty();
     }
 
     [Fact(Timeout = 60_000)]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Finstage.Contracts;
+using Finstage.Scheduler.Infrastructure;
 using Finstage.Testing;
 using Hangfire;
 using Hangfire.AspNetCore;
@@ -19,7 +20,8 @@ namespace Finstage.Scheduler.Tests;
 /// <summary>
 /// The scheduler running in-process on the real MariaDB (Hangfire's tables in a database of its
 /// own) and the real RabbitMQ (a virtual host of its own), with a probe that receives every
-/// crawl request it publishes.
+/// crawl request it publishes. As in production, the migrate step creates Hangfire's tables as the
+/// migrator, and the scheduler runs as the rows-only runtime user.
 /// </summary>
 public sealed class SchedulerFixture : IAsyncLifetime
 {
@@ -35,7 +37,11 @@ public sealed class SchedulerFixture : IAsyncLifetime
     private readonly List<WebApplicationFactory<Program>> _created = [];
     private WebApplicationFactory<Program>? _factory;
 
+    /// <summary>The test database as the migrator, for set-up and checks.</summary>
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The test database as the runtime user, the one the scheduler runs as.</summary>
+    public string RuntimeConnectionString => TestServers.AsRuntimeUser(ConnectionString);
 
     public Uri Broker { get; private set; } = null!;
 
@@ -58,6 +64,7 @@ public sealed class SchedulerFixture : IAsyncLifetime
     {
         ActivitySource.AddActivityListener(_listener);
         ConnectionString = await TestServers.CreateDatabaseAsync("finstage_scheduler_tests");
+        JobStorageMigrations.Apply(ConnectionString);
         Broker = await TestServers.CreateVirtualHostAsync("finstage-scheduler-tests");
         Requests = await MessageProbe<CrawlRequested>.StartAsync(Broker, "scheduler-tests-crawl-requested");
         _factory = Create();
@@ -79,7 +86,7 @@ public sealed class SchedulerFixture : IAsyncLifetime
     private WebApplicationFactory<Program> Build(IDictionary<string, string?>? more, IPAddress? remoteAddress) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
-            web.UseSetting("ConnectionStrings:Hangfire", ConnectionString);
+            web.UseSetting("ConnectionStrings:Hangfire", RuntimeConnectionString);
             web.UseSetting("ConnectionStrings:RabbitMq", Broker.ToString());
             web.UseSetting("Hangfire:QueuePollInterval", "00:00:00.050");
             // Only the test's own groups, whose cron never fires during a test.

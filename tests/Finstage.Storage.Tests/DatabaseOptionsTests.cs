@@ -27,7 +27,7 @@ public sealed class DatabaseOptionsTests(StorageFixture storage)
     public async Task Storage_UsesPoolSettingsFromConfiguration_WhenEnvironmentOverridesThem()
     {
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-            StorageFixture.Configure(web, storage.ConnectionString, storage.Broker, new Dictionary<string, string?>
+            StorageFixture.Configure(web, storage.RuntimeConnectionString, storage.Broker, new Dictionary<string, string?>
             {
                 ["Database:MinPoolSize"] = "2",
                 ["Database:MaxPoolSize"] = "7",
@@ -57,7 +57,7 @@ public sealed class DatabaseOptionsTests(StorageFixture storage)
     public void Storage_RefusesToStart_WhenPoolSettingsAreInvalid()
     {
         using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-            StorageFixture.Configure(web, storage.ConnectionString, storage.Broker, new Dictionary<string, string?>
+            StorageFixture.Configure(web, storage.RuntimeConnectionString, storage.Broker, new Dictionary<string, string?>
             {
                 ["Database:MaxPoolSize"] = "0",
             }));
@@ -71,7 +71,7 @@ public sealed class DatabaseOptionsTests(StorageFixture storage)
     public void Storage_RefusesToStart_WhenBrokerAddressIsNotAmqp()
     {
         using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-            StorageFixture.Configure(web, storage.ConnectionString, new Uri("http://127.0.0.1:15672/")));
+            StorageFixture.Configure(web, storage.RuntimeConnectionString, new Uri("http://127.0.0.1:15672/")));
 
         var failure = Should.Throw<OptionsValidationException>(() => factory.Services);
 

@@ -15,15 +15,23 @@ namespace Finstage.Storage.Tests;
 
 /// <summary>
 /// The storage service running in-process against the real MariaDB (its own database) and the
-/// real RabbitMQ (its own virtual host), both created afresh for this test run.
+/// real RabbitMQ (its own virtual host), both created afresh for this test run. As in production,
+/// the migrate step runs first as the migrator, and the service runs as the rows-only runtime user.
 /// </summary>
 public sealed class StorageFixture : IAsyncLifetime
 {
     public const string DatabaseName = "finstage_storage_tests";
 
+    /// <summary>The body cap (Bus:MaxMessageBytes) of the test hosts, far below the default so a poison test need not send megabytes.</summary>
+    public const int MaxMessageBytes = 64 * 1024;
+
     private WebApplicationFactory<Program>? _factory;
 
+    /// <summary>The test database as the migrator, for set-up and checks (TRUNCATE needs more than the service has).</summary>
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The test database as the runtime user, the one the service runs as.</summary>
+    public string RuntimeConnectionString => TestServers.AsRuntimeUser(ConnectionString);
 
     public Uri Broker { get; private set; } = null!;
 
@@ -39,8 +47,9 @@ public sealed class StorageFixture : IAsyncLifetime
     {
         ConnectionString = await TestServers.CreateDatabaseAsync(DatabaseName);
         Broker = await TestServers.CreateVirtualHostAsync("finstage-storage-tests");
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web => Configure(web, ConnectionString, Broker));
-        // Starting the host applies the migrations and connects the bus.
+        await NewsDatabaseMigrations.ApplyAsync(ConnectionString, new DatabaseOptions());
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web => Configure(web, RuntimeConnectionString, Broker));
+        // Starting the host checks the schema and connects the bus.
         _ = _factory.Services;
     }
 
@@ -53,6 +62,7 @@ public sealed class StorageFixture : IAsyncLifetime
         web.UseSetting("Database:MaxPoolSize", "20");
         web.UseSetting("Ingest:BatchTimeLimit", "00:00:00.050");
         web.UseSetting("Ingest:RetryInterval", "00:00:00.050");
+        web.UseSetting("Bus:MaxMessageBytes", MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
         {
             web.UseSetting(key, value);

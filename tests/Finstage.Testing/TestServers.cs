@@ -11,11 +11,27 @@ namespace Finstage.Testing;
 /// </summary>
 public static class TestServers
 {
-    /// <summary>A MariaDB connection string without a database, for a user that may create <c>finstage*</c> databases.</summary>
+    /// <summary>
+    /// A MariaDB connection string without a database, for the migrator: a user that may create <c>finstage*</c>
+    /// databases and change their schema (test set-up and the services' migrate step).
+    /// </summary>
     public static string MySqlAdmin =>
         Environment.GetEnvironmentVariable("FINSTAGE_MYSQL_ADMIN") is { Length: > 0 } value
             ? value
-            : "Server=127.0.0.1;Port=3306;User ID=finstage;Password=finstage";
+            : "Server=127.0.0.1;Port=3306;User ID=finstage_migrator;Password=finstage-migrator-local";
+
+    /// <summary>A MariaDB connection string without a database, for the user the services run as: rows only, no schema changes.</summary>
+    public static string MySqlRuntime =>
+        Environment.GetEnvironmentVariable("FINSTAGE_MYSQL_RUNTIME") is { Length: > 0 } value
+            ? value
+            : "Server=127.0.0.1;Port=3306;User ID=finstage_runtime;Password=finstage-runtime-local";
+
+    /// <summary>The same database as <paramref name="connectionString"/>, as the runtime user (<see cref="MySqlRuntime"/>).</summary>
+    public static string AsRuntimeUser(string connectionString)
+    {
+        var runtime = new MySqlConnectionStringBuilder(MySqlRuntime);
+        return new MySqlConnectionStringBuilder(connectionString) { UserID = runtime.UserID, Password = runtime.Password }.ConnectionString;
+    }
 
     /// <summary>The RabbitMQ broker's AMQP URI, without a virtual host.</summary>
     public static Uri RabbitMq
@@ -32,7 +48,7 @@ public static class TestServers
     public static Uri RabbitMqManagement =>
         new(Environment.GetEnvironmentVariable("FINSTAGE_RABBITMQ_MANAGEMENT") is { Length: > 0 } value ? value : "http://127.0.0.1:15672");
 
-    /// <summary>Drops and re-creates a database, returning a connection string to it.</summary>
+    /// <summary>Drops and re-creates a database, returning the migrator's connection string to it.</summary>
     public static async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         if (!name.StartsWith("finstage", StringComparison.Ordinal) || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')))
@@ -54,10 +70,9 @@ public static class TestServers
     public static async Task<Uri> CreateVirtualHostAsync(string name, CancellationToken cancellationToken = default)
     {
         var broker = RabbitMq;
-        var credentials = Uri.UnescapeDataString(broker.UserInfo);
-        using var http = ManagementClient();
+        using var http = CreateManagementClient();
         var vhost = Uri.EscapeDataString(name);
-        var user = Uri.EscapeDataString(credentials.Split(':')[0]);
+        var user = Uri.EscapeDataString(RabbitMqUser);
 
         using (var deleted = await http.DeleteAsync(new Uri($"api/vhosts/{vhost}", UriKind.Relative), cancellationToken))
         {
@@ -84,7 +99,7 @@ public static class TestServers
     /// </summary>
     public static async Task<IReadOnlyList<QueueDepth>> GetQueuesAsync(string virtualHost, CancellationToken cancellationToken = default)
     {
-        using var http = ManagementClient();
+        using var http = CreateManagementClient();
         using var response = await http.GetAsync(new Uri($"api/queues/{Uri.EscapeDataString(virtualHost)}", UriKind.Relative), cancellationToken);
         response.EnsureSuccessStatusCode();
         using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
@@ -94,7 +109,14 @@ public static class TestServers
             queue.TryGetProperty("messages_unacknowledged", out var unacknowledged) ? unacknowledged.GetInt64() : 0))];
     }
 
-    private static HttpClient ManagementClient()
+    /// <summary>The RabbitMQ user of <see cref="RabbitMq"/>.</summary>
+    public static string RabbitMqUser => Uri.UnescapeDataString(RabbitMq.UserInfo).Split(':')[0];
+
+    /// <summary>The RabbitMQ password of <see cref="RabbitMq"/>.</summary>
+    public static string RabbitMqPassword => Uri.UnescapeDataString(RabbitMq.UserInfo).Split(':', 2) is [_, var password] ? password : "";
+
+    /// <summary>An HTTP client for the management API, signed in as the broker's user.</summary>
+    public static HttpClient CreateManagementClient()
     {
         var http = new HttpClient { BaseAddress = RabbitMqManagement, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
@@ -102,7 +124,7 @@ public static class TestServers
         return http;
     }
 
-    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+    internal static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }
 
 /// <summary>A queue and the messages in it: waiting for a consumer, and delivered but not yet acknowledged.</summary>

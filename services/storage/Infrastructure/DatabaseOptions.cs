@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
 
 namespace Finstage.Storage.Infrastructure;
@@ -50,6 +51,15 @@ public sealed class DatabaseOptions
     /// <summary>The server the SQL is written for, e.g. <c>10.11.0-mariadb</c> or <c>8.4.0-mysql</c>; no round trip at start-up.</summary>
     [Required]
     public string ServerVersion { get; set; } = "10.11.0-mariadb";
+
+    /// <summary>Points EF Core at the news database with this server version, retry policy and command timeout.</summary>
+    public void UseFor(DbContextOptionsBuilder options, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.UseMySql(connectionString, Microsoft.EntityFrameworkCore.ServerVersion.Parse(ServerVersion), mysql => mysql
+            .EnableRetryOnFailure(MaxRetryCount, MaxRetryDelay, errorNumbersToAdd: null)
+            .CommandTimeout(CommandTimeoutSeconds));
+    }
 
     /// <summary>Applies these settings to the connection string named <c>ConnectionStrings:Storage</c>.</summary>
     public string BuildConnectionString(string connectionString)

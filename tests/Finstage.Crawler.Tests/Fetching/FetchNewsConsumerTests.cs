@@ -15,10 +15,15 @@ public sealed class CrawlerFixture : IAsyncLifetime
 {
     public const int ConcurrencyLimit = 3;
 
+    /// <summary>The body cap (Bus:MaxMessageBytes) of the crawler under test, far below the default.</summary>
+    public const int MaxMessageBytes = 64 * 1024;
+
     private int _inFlight;
     private int _maxInFlight;
 
     public LocalFeedServer Feeds { get; private set; } = null!;
+
+    public Uri Broker { get; private set; } = null!;
 
     public MessageProbe<NewsCrawled> Crawled { get; private set; } = null!;
 
@@ -31,12 +36,13 @@ public sealed class CrawlerFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Feeds = await LocalFeedServer.StartAsync(ServeAsync);
-        var broker = await TestServers.CreateVirtualHostAsync("finstage-crawler-tests");
-        Crawled = await MessageProbe<NewsCrawled>.StartAsync(broker, "crawler-tests-news-crawled");
-        Failed = await MessageProbe<CrawlFailed>.StartAsync(broker, "crawler-tests-crawl-failed");
+        Broker = await TestServers.CreateVirtualHostAsync("finstage-crawler-tests");
+        Crawled = await MessageProbe<NewsCrawled>.StartAsync(Broker, "crawler-tests-news-crawled");
+        Failed = await MessageProbe<CrawlFailed>.StartAsync(Broker, "crawler-tests-crawl-failed");
         Crawler = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
-            web.UseSetting("ConnectionStrings:RabbitMq", broker.ToString());
+            web.UseSetting("ConnectionStrings:RabbitMq", Broker.ToString());
+            web.UseSetting("Bus:MaxMessageBytes", MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Sources:local:UrlTemplate", new Uri(Feeds.BaseAddress, "feeds/{symbol}").ToString());
             web.UseSetting("Sources:local:RequestsPerSecond", "1000");
             web.UseSetting("Sources:local:Burst", "1000");
@@ -101,7 +107,15 @@ public sealed class CrawlerFixture : IAsyncLifetime
     }
 }
 
-public sealed class FetchNewsConsumerTests(CrawlerFixture crawler) : IClassFixture<CrawlerFixture>
+/// <summary>
+/// The test classes that share one crawler and its virtual host: the fixture re-creates the virtual
+/// host, so two instances of it at once would pull it from under each other.
+/// </summary>
+[CollectionDefinition(nameof(SharedCrawler))]
+public sealed class SharedCrawler : ICollectionFixture<CrawlerFixture>;
+
+[Collection(nameof(SharedCrawler))]
+public sealed class FetchNewsConsumerTests(CrawlerFixture crawler)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 

@@ -1,0 +1,118 @@
+namespace Finstage.Contracts;
+
+/// <summary>
+/// What a consumer may rely on in each message. The serializer fills a member that is missing from
+/// the JSON with null or its default instead of refusing the message, so these rules are checked
+/// when a message arrives; a message that breaks one is poison and is parked, not consumed.
+/// </summary>
+/// <remarks>
+/// The rules hold for everything the services themselves publish: the crawler sends only articles
+/// with an absolute http(s) URL and a title, every id is a fresh Guid, every time is set.
+/// </remarks>
+public static class MessageRules
+{
+    /// <summary>Every rule <paramref name="message"/> breaks, in words; empty when it may be consumed.</summary>
+    public static IReadOnlyList<string> Violations(CrawlRequested message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var violations = new List<string>();
+        RequireId(violations, message.CrawlId, nameof(message.CrawlId));
+        RequireId(violations, message.CycleId, nameof(message.CycleId));
+        RequireText(violations, message.Source, nameof(message.Source));
+        RequireText(violations, message.Symbol, nameof(message.Symbol));
+        RequireTime(violations, message.RequestedAt, nameof(message.RequestedAt));
+        return violations;
+    }
+
+    /// <inheritdoc cref="Violations(CrawlRequested)"/>
+    public static IReadOnlyList<string> Violations(NewsCrawled message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var violations = new List<string>();
+        RequireId(violations, message.CrawlId, nameof(message.CrawlId));
+        RequireId(violations, message.CycleId, nameof(message.CycleId));
+        RequireText(violations, message.Source, nameof(message.Source));
+        RequireText(violations, message.Symbol, nameof(message.Symbol));
+        RequireTime(violations, message.FetchedAt, nameof(message.FetchedAt));
+        if (message.HttpStatus is < 100 or > 599)
+        {
+            violations.Add($"HttpStatus {message.HttpStatus} is not an HTTP status");
+        }
+        if (message.Duration < TimeSpan.Zero)
+        {
+            violations.Add("Duration is negative");
+        }
+        if (message.Articles is null)
+        {
+            violations.Add("Articles is missing");
+            return violations;
+        }
+        for (var i = 0; i < message.Articles.Count; i++)
+        {
+            var article = message.Articles[i];
+            if (article is null)
+            {
+                violations.Add($"Articles[{i}] is null");
+            }
+            else if (!Uri.TryCreate(article.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                violations.Add($"Articles[{i}].Url is not an absolute http(s) URL");
+            }
+            else if (article.Title is null)
+            {
+                violations.Add($"Articles[{i}].Title is missing");
+            }
+        }
+        return violations;
+    }
+
+    /// <inheritdoc cref="Violations(CrawlRequested)"/>
+    public static IReadOnlyList<string> Violations(CrawlFailed message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var violations = new List<string>();
+        RequireId(violations, message.CrawlId, nameof(message.CrawlId));
+        RequireId(violations, message.CycleId, nameof(message.CycleId));
+        RequireText(violations, message.Source, nameof(message.Source));
+        RequireText(violations, message.Symbol, nameof(message.Symbol));
+        // A name that is not a member already fails to deserialise; a number must be checked here.
+        if (!Enum.IsDefined(message.Reason))
+        {
+            violations.Add($"Reason {(int)message.Reason} is not a CrawlFailureReason");
+        }
+        if (message.Detail is null)
+        {
+            violations.Add("Detail is missing");
+        }
+        if (message.Attempts < 0)
+        {
+            violations.Add("Attempts is negative");
+        }
+        RequireTime(violations, message.FailedAt, nameof(message.FailedAt));
+        return violations;
+    }
+
+    private static void RequireId(List<string> violations, Guid id, string name)
+    {
+        if (id == Guid.Empty)
+        {
+            violations.Add($"{name} is missing or empty");
+        }
+    }
+
+    private static void RequireText(List<string> violations, string? text, string name)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            violations.Add($"{name} is missing or blank");
+        }
+    }
+
+    private static void RequireTime(List<string> violations, DateTimeOffset time, string name)
+    {
+        if (time == default)
+        {
+            violations.Add($"{name} is missing");
+        }
+    }
+}
