@@ -30,7 +30,7 @@ public sealed class RunningPipeline : IAsyncDisposable
 
     public string Name { get; }
 
-    /// <summary>The connection string of this pipeline's database (storage's tables and Hangfire's).</summary>
+    /// <summary>The connection string of this pipeline's database (storage's tables and Hangfire's), as the migrator, for checks.</summary>
     public string Database { get; }
 
     public Uri VirtualHost { get; }
@@ -67,12 +67,21 @@ public sealed class RunningPipeline : IAsyncDisposable
         var symbols = Enumerable.Range(0, symbolCount).Select(i => "R" + i.ToString("0000", CultureInfo.InvariantCulture)).ToList();
         var feeds = await LocalFeedServer.StartAsync(context => ServeFeedAsync(context, feedLatency), cancellationToken);
         var pipeline = new RunningPipeline(name, database, virtualHost, feeds, symbols);
+        var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
+        var schedulerDll = Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler");
+        // As in production: each schema by its service's migrate step, as the migrator; the services
+        // themselves then run as the rows-only runtime user.
+        await ServiceProcess.RunCommandAsync("storage", storageDll, ["migrate"],
+            new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, cancellationToken);
+        await ServiceProcess.RunCommandAsync("scheduler", schedulerDll, ["migrate"],
+            new Dictionary<string, string?> { ["ConnectionStrings:HangfireMigrations"] = database }, cancellationToken);
+        var runtime = TestServers.AsRuntimeUser(database);
         try
         {
-            pipeline.Storage = await ServiceProcess.StartAsync("storage", Repository.ProjectOutput("services/storage", "Finstage.Storage"),
+            pipeline.Storage = await ServiceProcess.StartAsync("storage", storageDll,
                 Merge(new()
                 {
-                    ["ConnectionStrings:Storage"] = database,
+                    ["ConnectionStrings:Storage"] = runtime,
                     ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
                     ["Database:MinPoolSize"] = "0",
                     ["Ingest:BatchTimeLimit"] = "00:00:00.050",
@@ -88,7 +97,7 @@ public sealed class RunningPipeline : IAsyncDisposable
                 }, crawlerSettings), cancellationToken);
             var schedule = new Dictionary<string, string?>
             {
-                ["ConnectionStrings:Hangfire"] = database,
+                ["ConnectionStrings:Hangfire"] = runtime,
                 ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
                 ["Hangfire:QueuePollInterval"] = "00:00:00.100",
                 [$"Schedule:Groups:{Source}:Source"] = Source,
@@ -99,8 +108,7 @@ public sealed class RunningPipeline : IAsyncDisposable
             {
                 schedule[$"Schedule:Groups:{Source}:Symbols:{i}"] = symbols[i];
             }
-            pipeline.Scheduler = await ServiceProcess.StartAsync(
-                "scheduler", Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler"), Merge(schedule, schedulerSettings), cancellationToken);
+            pipeline.Scheduler = await ServiceProcess.StartAsync("scheduler", schedulerDll, Merge(schedule, schedulerSettings), cancellationToken);
             return pipeline;
         }
         catch
@@ -154,7 +162,7 @@ public sealed class RunningPipeline : IAsyncDisposable
             $"a crawl run for each of the {Symbols.Count} symbols of cycle {cycleId}", cancellationToken);
 
     /// <summary>
-    /// What must hold after any fault: every symbol has exactly one crawl run, succeeded, the
+    /// What must hold after any fault: every symbol has exactly one crawl run, answered (in full or "not modified"), the
     /// articles and links are exactly those the feeds hold (no row twice, none missing), and no
     /// queue of the virtual host holds a message, delivered or not, including the error queues.
     /// </summary>
@@ -163,7 +171,7 @@ public sealed class RunningPipeline : IAsyncDisposable
         (await CountAsync($"SELECT COUNT(DISTINCT symbol) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken)).ShouldBe(Symbols.Count);
         (await CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken))
             .ShouldBe(Symbols.Count, "one crawl run per symbol, however often a request was delivered");
-        (await CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}' AND status <> 'Succeeded'", cancellationToken))
+        (await CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}' AND status NOT IN ('Succeeded', 'NotModified')", cancellationToken))
             .ShouldBe(0, "every feed answered");
         (await CountAsync("SELECT COUNT(*) FROM articles", cancellationToken)).ShouldBe(ExpectedArticles);
         (await CountAsync("SELECT COUNT(DISTINCT url) FROM articles", cancellationToken)).ShouldBe(ExpectedArticles);
@@ -231,6 +239,15 @@ public sealed class RunningPipeline : IAsyncDisposable
     {
         var symbol = context.Request.Query["s"].ToString();
         await Task.Delay(latency, context.RequestAborted);
+        // Feeds never change here, and say so as real ones do: a crawler that asks again with the
+        // ETag it remembers gets a 304 and no articles.
+        var etag = $"\"{symbol}-1\"";
+        if (context.Request.Headers.IfNoneMatch == etag)
+        {
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+        context.Response.Headers.ETag = etag;
         var feed = new StringBuilder("""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Reliability feed</title>""");
         for (var i = 1; i <= OwnStoriesPerFeed; i++)
         {

@@ -13,7 +13,8 @@ namespace Finstage.Testing;
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
-    private const int OutputLinesKept = 400;
+    private const int OutputLinesKept = 20000; // TEMP
+    public IReadOnlyList<string> AllOutput => [.. _output]; // TEMP
 
     private readonly string _dll;
     private readonly IReadOnlyDictionary<string, string?> _settings;
@@ -55,6 +56,25 @@ public sealed class ServiceProcess : IAsyncDisposable
         var service = new ServiceProcess(name, dll, settings, workingDirectory);
         await service.LaunchAsync(cancellationToken);
         return service;
+    }
+
+    /// <summary>
+    /// Runs one command of a service's binary to its end (e.g. <c>migrate</c>), settings as for
+    /// <see cref="StartAsync"/>; throws with its output unless it exits 0.
+    /// </summary>
+    public static async Task RunCommandAsync(
+        string name, string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
+    {
+        var start = Describe(name, [dll, .. arguments], settings, workingDirectory: null);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"dotnet did not start {name} {string.Join(' ', arguments)}");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"{name} {string.Join(' ', arguments)} exited with {process.ExitCode}:{Environment.NewLine}{await output}{await errors}");
+        }
     }
 
     /// <summary>Kills it with SIGKILL: no shutdown, no acknowledgements, connections cut as in a crash.</summary>
@@ -132,22 +152,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     private async Task LaunchAsync(CancellationToken cancellationToken)
     {
         BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
-        var start = new ProcessStartInfo("dotnet", [_dll])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = _workingDirectory ?? Directory.CreateTempSubdirectory("finstage-" + Name + "-").FullName,
-        };
-        // Production-like by default; the test's own settings come last and win.
+        var start = Describe(Name, [_dll], _settings, _workingDirectory);
         start.Environment["Urls"] = BaseAddress.ToString();
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
-        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
-        foreach (var (key, value) in _settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start " + Name);
         // Always drained: a full pipe would block the service.
@@ -186,6 +192,27 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
             await Task.Delay(100, cancellationToken);
         }
+    }
+
+    private static ProcessStartInfo Describe(
+        string name, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> settings, string? workingDirectory)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("finstage-" + name + "-").FullName,
+        };
+        // Production-like by default; the test's own settings come last and win.
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
+        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+        return start;
     }
 
     private void Keep(string? line)
