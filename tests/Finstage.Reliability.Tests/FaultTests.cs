@@ -98,7 +98,6 @@ public sealed class FaultTests
             {
                 service.HasExited.ShouldBeFalse($"{service.Name} must ride out the broker's restart without being restarted");
             }
-            foreach (var service in new[] { pipeline.Scheduler, pipeline.Crawler, pipeline.Storage }) File.WriteAllLines($"/tmp/broker-{service.Name}.log", service.AllOutput); // TEMP
             await pipeline.ShouldBeCompleteAndQuietAsync(cycleId, ct);
             await pipeline.ShouldBeCompleteAndQuietAsync(duringOutage.CycleId, ct);
         });
@@ -161,7 +160,6 @@ public sealed class FaultTests
                 service.HasExited.ShouldBeFalse($"{service.Name} must ride out the database's outage without being restarted");
             }
             await results.DisposeAsync();
-            foreach (var service in new[] { pipeline.Scheduler, pipeline.Crawler, pipeline.Storage }) File.WriteAllLines($"/tmp/db-{service.Name}.log", service.AllOutput); // TEMP
             await pipeline.ShouldBeCompleteAndQuietAsync(cycleId, ct);
             await pipeline.ShouldBeCompleteAndQuietAsync(after, ct);
         });

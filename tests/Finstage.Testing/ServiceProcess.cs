@@ -13,8 +13,7 @@ namespace Finstage.Testing;
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
-    private const int OutputLinesKept = 20000; // TEMP
-    public IReadOnlyList<string> AllOutput => [.. _output]; // TEMP
+    private const int OutputLinesKept = 400;
 
     private readonly string _dll;
     private readonly IReadOnlyDictionary<string, string?> _settings;
