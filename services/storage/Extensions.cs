@@ -43,7 +43,9 @@ public static class Extensions
         services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource("MySqlConnector"))
             .WithMetrics(metrics => metrics.AddMeter("MySqlConnector"));
-        services.AddHealthChecks().AddCheck<NewsDatabaseHealthCheck>("news-database", tags: [ServiceDefaults.Extensions.ReadyTag]);
+        // A database that hangs rather than refuses must not hang the probe (the connect timeout is a minute).
+        services.AddHealthChecks().AddCheck<NewsDatabaseHealthCheck>(
+            "news-database", tags: [ServiceDefaults.Extensions.ReadyTag], timeout: TimeSpan.FromSeconds(5));
 
         builder.AddFinstageBus(bus =>
         {

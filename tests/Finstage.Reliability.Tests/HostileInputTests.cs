@@ -65,7 +65,7 @@ public sealed class HostileInputTests
         await using var crawled = await MessageProbe<NewsCrawled>.StartAsync(virtualHost, "rel-hostile-news-crawled", ct);
         await using var failed = await MessageProbe<CrawlFailed>.StartAsync(virtualHost, "rel-hostile-crawl-failed", ct);
         var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
-        await ServiceProcess.RunCommandAsync(storageDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, ct);
+        await ServiceProcess.RunCommandAsync("storage", storageDll, ["migrate"], new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, ct);
         await using var storage = await ServiceProcess.StartAsync("storage", storageDll, new Dictionary<string, string?>
         {
             ["ConnectionStrings:Storage"] = TestServers.AsRuntimeUser(database),
@@ -170,8 +170,8 @@ public sealed class HostileInputTests
         var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-rel-hostile-api", ct);
         var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
         var schedulerDll = Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler");
-        await ServiceProcess.RunCommandAsync(storageDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, ct);
-        await ServiceProcess.RunCommandAsync(schedulerDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:HangfireMigrations"] = database }, ct);
+        await ServiceProcess.RunCommandAsync("storage", storageDll, ["migrate"], new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, ct);
+        await ServiceProcess.RunCommandAsync("scheduler", schedulerDll, ["migrate"], new Dictionary<string, string?> { ["ConnectionStrings:HangfireMigrations"] = database }, ct);
         await using var storage = await ServiceProcess.StartAsync("storage", storageDll, new Dictionary<string, string?>
         {
             ["ConnectionStrings:Storage"] = TestServers.AsRuntimeUser(database),

@@ -30,7 +30,7 @@ public sealed class RunningPipeline : IAsyncDisposable
 
     public string Name { get; }
 
-    /// <summary>The connection string of this pipeline's database (storage's tables and Hangfire's).</summary>
+    /// <summary>The connection string of this pipeline's database (storage's tables and Hangfire's), as the migrator, for checks.</summary>
     public string Database { get; }
 
     public Uri VirtualHost { get; }
@@ -69,16 +69,19 @@ public sealed class RunningPipeline : IAsyncDisposable
         var pipeline = new RunningPipeline(name, database, virtualHost, feeds, symbols);
         var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
         var schedulerDll = Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler");
-        // As deployed: each schema owner's migrate step as the migrator, then the services as the rows-only runtime user.
-        await ServiceProcess.RunCommandAsync(storageDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, cancellationToken);
-        await ServiceProcess.RunCommandAsync(schedulerDll, "migrate", new Dictionary<string, string?> { ["ConnectionStrings:HangfireMigrations"] = database }, cancellationToken);
-        var runtimeDatabase = TestServers.AsRuntimeUser(database);
+        // As in production: each schema by its service's migrate step, as the migrator; the services
+        // themselves then run as the rows-only runtime user.
+        await ServiceProcess.RunCommandAsync("storage", storageDll, ["migrate"],
+            new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, cancellationToken);
+        await ServiceProcess.RunCommandAsync("scheduler", schedulerDll, ["migrate"],
+            new Dictionary<string, string?> { ["ConnectionStrings:HangfireMigrations"] = database }, cancellationToken);
+        var runtime = TestServers.AsRuntimeUser(database);
         try
         {
             pipeline.Storage = await ServiceProcess.StartAsync("storage", storageDll,
                 Merge(new()
                 {
-                    ["ConnectionStrings:Storage"] = runtimeDatabase,
+                    ["ConnectionStrings:Storage"] = runtime,
                     ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
                     ["Database:MinPoolSize"] = "0",
                     ["Ingest:BatchTimeLimit"] = "00:00:00.050",
@@ -94,7 +97,7 @@ public sealed class RunningPipeline : IAsyncDisposable
                 }, crawlerSettings), cancellationToken);
             var schedule = new Dictionary<string, string?>
             {
-                ["ConnectionStrings:Hangfire"] = runtimeDatabase,
+                ["ConnectionStrings:Hangfire"] = runtime,
                 ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
                 ["Hangfire:QueuePollInterval"] = "00:00:00.100",
                 [$"Schedule:Groups:{Source}:Source"] = Source,
@@ -116,13 +119,37 @@ public sealed class RunningPipeline : IAsyncDisposable
     }
 
     /// <summary>Asks the scheduler for a cycle of the whole watchlist; answers its cycle id.</summary>
-    public async Task<Guid> RequestCycleAsync(CancellationToken cancellationToken)
+    public async Task<Guid> RequestCycleAsync(CancellationToken cancellationToken) =>
+        (await RequestCycleJobAsync(cancellationToken)).CycleId;
+
+    /// <summary>Asks the scheduler for a cycle of the whole watchlist; answers its cycle id and the Hangfire job that fans it out.</summary>
+    public async Task<CycleAccepted> RequestCycleJobAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = Scheduler.BaseAddress };
         using var response = await http.PostAsJsonAsync("/api/crawls", new { source = Source }, cancellationToken);
         response.EnsureSuccessStatusCode();
-        var accepted = await response.Content.ReadFromJsonAsync<CycleAccepted>(cancellationToken);
-        return accepted!.CycleId;
+        return (await response.Content.ReadFromJsonAsync<CycleAccepted>(cancellationToken))!;
+    }
+
+    /// <summary>How often Hangfire has scheduled a retry of a job after it failed (AutomaticRetry's state, read from its tables).</summary>
+    public Task<long> CountJobRetriesAsync(string jobId, CancellationToken cancellationToken) =>
+        CountAsync(
+            $"SELECT COUNT(*) FROM hangfire_state WHERE job_id = {long.Parse(jobId, CultureInfo.InvariantCulture)} AND name = 'Scheduled' AND reason LIKE 'Retry attempt%'",
+            cancellationToken);
+
+    /// <summary>The crawl ids recorded for the cycle.</summary>
+    public async Task<IReadOnlySet<Guid>> CrawlIdsAsync(Guid cycleId, CancellationToken cancellationToken)
+    {
+        await using var connection = new MySqlConnection(Database);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new MySqlCommand($"SELECT crawl_id FROM crawl_runs WHERE cycle_id = '{cycleId}'", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+        return ids;
     }
 
     /// <summary>How many symbols of the cycle have a crawl run recorded.</summary>
@@ -135,7 +162,7 @@ public sealed class RunningPipeline : IAsyncDisposable
             $"a crawl run for each of the {Symbols.Count} symbols of cycle {cycleId}", cancellationToken);
 
     /// <summary>
-    /// What must hold after any fault: every symbol has exactly one crawl run, succeeded, the
+    /// What must hold after any fault: every symbol has exactly one crawl run, answered (in full or "not modified"), the
     /// articles and links are exactly those the feeds hold (no row twice, none missing), and no
     /// queue of the virtual host holds a message, delivered or not, including the error queues.
     /// </summary>
@@ -144,7 +171,7 @@ public sealed class RunningPipeline : IAsyncDisposable
         (await CountAsync($"SELECT COUNT(DISTINCT symbol) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken)).ShouldBe(Symbols.Count);
         (await CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken))
             .ShouldBe(Symbols.Count, "one crawl run per symbol, however often a request was delivered");
-        (await CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}' AND status <> 'Succeeded'", cancellationToken))
+        (await CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}' AND status NOT IN ('Succeeded', 'NotModified')", cancellationToken))
             .ShouldBe(0, "every feed answered");
         (await CountAsync("SELECT COUNT(*) FROM articles", cancellationToken)).ShouldBe(ExpectedArticles);
         (await CountAsync("SELECT COUNT(DISTINCT url) FROM articles", cancellationToken)).ShouldBe(ExpectedArticles);
@@ -165,6 +192,20 @@ public sealed class RunningPipeline : IAsyncDisposable
         await connection.OpenAsync(cancellationToken);
         await using var command = new MySqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs a test's body; if it fails, what each service wrote last goes into the test's output.</summary>
+    public async Task ReportOnFailureAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(OutputTails);
+            throw;
+        }
     }
 
     /// <summary>What each service wrote last, for a failure message.</summary>
@@ -198,6 +239,15 @@ public sealed class RunningPipeline : IAsyncDisposable
     {
         var symbol = context.Request.Query["s"].ToString();
         await Task.Delay(latency, context.RequestAborted);
+        // Feeds never change here, and say so as real ones do: a crawler that asks again with the
+        // ETag it remembers gets a 304 and no articles.
+        var etag = $"\"{symbol}-1\"";
+        if (context.Request.Headers.IfNoneMatch == etag)
+        {
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+        context.Response.Headers.ETag = etag;
         var feed = new StringBuilder("""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Reliability feed</title>""");
         for (var i = 1; i <= OwnStoriesPerFeed; i++)
         {
@@ -209,5 +259,6 @@ public sealed class RunningPipeline : IAsyncDisposable
         await context.Response.WriteAsync(feed.Append("</channel></rss>").ToString(), context.RequestAborted);
     }
 
-    private sealed record CycleAccepted(Guid CycleId);
+    /// <summary>What the scheduler answers to a cycle asked for by hand.</summary>
+    public sealed record CycleAccepted(Guid CycleId, string JobId);
 }

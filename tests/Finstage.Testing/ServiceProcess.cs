@@ -58,27 +58,21 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs a service's one-off command (<c>migrate</c>) to its end with <paramref name="settings"/> as
-    /// environment variables, as a deployment's migrate step does before the service starts.
+    /// Runs one command of a service's binary to its end (e.g. <c>migrate</c>), settings as for
+    /// <see cref="StartAsync"/>; throws with its output unless it exits 0.
     /// </summary>
     public static async Task RunCommandAsync(
-        string dll, string command, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
+        string name, string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("dotnet", [dll, command])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Directory.CreateTempSubdirectory("finstage-" + command + "-").FullName,
-        };
-        Configure(start, settings);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start " + dll);
+        var start = Describe(name, [dll, .. arguments], settings, workingDirectory: null);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"dotnet did not start {name} {string.Join(' ', arguments)}");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var errors = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException(
-                $"{Path.GetFileName(dll)} {command} exited with {process.ExitCode}:{Environment.NewLine}{await output}{await errors}");
+                $"{name} {string.Join(' ', arguments)} exited with {process.ExitCode}:{Environment.NewLine}{await output}{await errors}");
         }
     }
 
@@ -98,6 +92,27 @@ public sealed class ServiceProcess : IAsyncDisposable
         await KillAsync();
         _process.Dispose();
         await LaunchAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether <c>/health/ready</c> answers 200 now; no answer, or a slow one, counts as not ready.
+    /// </summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            using var ready = await http.GetAsync(new Uri("/health/ready", UriKind.Relative), cancellationToken);
+            return ready.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     /// <summary>Its resident memory now (<c>VmRSS</c>), in MB.</summary>
@@ -136,14 +151,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     private async Task LaunchAsync(CancellationToken cancellationToken)
     {
         BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
-        var start = new ProcessStartInfo("dotnet", [_dll])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = _workingDirectory ?? Directory.CreateTempSubdirectory("finstage-" + Name + "-").FullName,
-        };
+        var start = Describe(Name, [_dll], _settings, _workingDirectory);
         start.Environment["Urls"] = BaseAddress.ToString();
-        Configure(start, _settings);
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start " + Name);
         // Always drained: a full pipe would block the service.
@@ -184,9 +193,16 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    // Production-like by default; the test's own settings come last and win.
-    private static void Configure(ProcessStartInfo start, IReadOnlyDictionary<string, string?> settings)
+    private static ProcessStartInfo Describe(
+        string name, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> settings, string? workingDirectory)
     {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("finstage-" + name + "-").FullName,
+        };
+        // Production-like by default; the test's own settings come last and win.
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
@@ -195,6 +211,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
+        return start;
     }
 
     private void Keep(string? line)

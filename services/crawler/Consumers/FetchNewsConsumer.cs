@@ -13,7 +13,10 @@ public sealed class FetchNewsConsumer(FeedCrawler crawler, IOptions<BusOptions> 
     public async Task Consume(ConsumeContext<CrawlRequested> context)
     {
         var request = context.Message;
-        var result = await crawler.CrawlAsync(request, context.CancellationToken);
+        // A delivery the broker already handed out once, or a retry here after a failed publish, may
+        // be for a result that never left this process: it must not count on the feed's ETag.
+        var repeated = context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0;
+        var result = await crawler.CrawlAsync(request, repeated, context.CancellationToken);
         using var deadline = bus.PublishDeadline(context.CancellationToken);
         switch (result)
         {

@@ -15,7 +15,12 @@ public sealed class FeedCrawler(
     SourceCatalog sources, FeedFetcher fetcher, IOptions<FetchOptions> options, IOptions<BusOptions> bus, CrawlerMetrics metrics,
     TimeProvider clock)
 {
-    public async Task<object> CrawlAsync(CrawlRequested request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Crawls the request; a <paramref name="repeated"/> one (redelivered, or retried after its result
+    /// could not be published) fetches in full: a 304 would answer "nothing new" for articles that
+    /// the earlier attempt fetched but never handed on.
+    /// </summary>
+    public async Task<object> CrawlAsync(CrawlRequested request, bool repeated, CancellationToken cancellationToken)
     {
         using var activity = Telemetry.Source.StartActivity("crawl feed");
         activity?.SetTag("finstage.source", request.Source);
@@ -23,7 +28,7 @@ public sealed class FeedCrawler(
         activity?.SetTag("finstage.crawl.id", request.CrawlId);
         var started = Stopwatch.GetTimestamp();
         metrics.RecordQueueLag(request.Source, clock.GetUtcNow() - request.RequestedAt);
-        var result = await CrawlCoreAsync(request, started, cancellationToken);
+        var result = await CrawlCoreAsync(request, repeated, started, cancellationToken);
         var (outcome, articles) = result switch
         {
             NewsCrawled crawled => (crawled.NotModified ? "NotModified" : "Succeeded", crawled.Articles.Count),
@@ -40,7 +45,7 @@ public sealed class FeedCrawler(
         return result;
     }
 
-    private async Task<object> CrawlCoreAsync(CrawlRequested request, long started, CancellationToken cancellationToken)
+    private async Task<object> CrawlCoreAsync(CrawlRequested request, bool repeated, long started, CancellationToken cancellationToken)
     {
         if (request.NotAfter is { } notAfter && clock.GetUtcNow() > notAfter)
         {
@@ -53,7 +58,7 @@ public sealed class FeedCrawler(
                 $"Source '{request.Source}' has no feed for '{request.Symbol}'.", 0, null, started);
         }
 
-        var fetched = await fetcher.FetchAsync(url, cancellationToken);
+        var fetched = await fetcher.FetchAsync(url, conditional: !repeated, cancellationToken);
         if (fetched.Failed)
         {
             return Failed(request, fetched.Failure!.Value, $"{url}: {fetched.Detail}", fetched.Attempts, fetched.HttpStatus, started);

@@ -16,7 +16,14 @@ namespace Finstage.Crawler.Fetching;
 /// </summary>
 public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOptions<FetchOptions> options)
 {
-    public async Task<FetchOutcome> FetchAsync(Uri url, CancellationToken cancellationToken)
+    /// <summary>Fetches <paramref name="url"/>, conditionally when its validators are remembered.</summary>
+    public Task<FetchOutcome> FetchAsync(Uri url, CancellationToken cancellationToken) => FetchAsync(url, conditional: true, cancellationToken);
+
+    /// <summary>
+    /// Fetches <paramref name="url"/>; with <paramref name="conditional"/> false, in full whatever
+    /// validators are remembered (the validators of the answer are remembered either way).
+    /// </summary>
+    public async Task<FetchOutcome> FetchAsync(Uri url, bool conditional, CancellationToken cancellationToken)
     {
         var fetch = options.Value;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -27,7 +34,10 @@ public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOpt
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Options.Set(AttemptCountingHandler.Key, attempts);
-            AddValidators(request, validators.Get(url));
+            if (conditional)
+            {
+                AddValidators(request, validators.Get(url));
+            }
 
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, budget.Token);
             status = (int)response.StatusCode;

@@ -25,7 +25,9 @@ public sealed class CrawlFanOut(
     ILogger<CrawlFanOut> logger)
 {
     /// <summary>Runs a configured group; the recurring job of each group calls this.</summary>
-    [AutomaticRetry(Attempts = 3, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    // A fan-out fails almost only because the broker is away, and a broker restarts in seconds: retry
+    // soon, then back off (about five minutes in all), rather than Hangfire's random 15 s to 3 min.
+    [AutomaticRetry(Attempts = 5, DelaysInSeconds = [10, 20, 40, 80, 160], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Crawl group {0}")]
     public async Task<int> RunGroupAsync(string group, PerformContext? context, CancellationToken cancellationToken)
     {
@@ -40,7 +42,7 @@ public sealed class CrawlFanOut(
     }
 
     /// <summary>Runs a crawl asked for by hand (POST /api/crawls), under the cycle id already handed out.</summary>
-    [AutomaticRetry(Attempts = 3, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [AutomaticRetry(Attempts = 5, DelaysInSeconds = [10, 20, 40, 80, 160], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Crawl {0} by request")]
     public Task<int> RunRequestAsync(string source, string[] symbols, Guid cycleId, CancellationToken cancellationToken) =>
         FanOutAsync("request:" + cycleId, source, symbols, cycleId, cancellationToken);
@@ -68,8 +70,19 @@ public sealed class CrawlFanOut(
                 .Select(symbol => new CrawlRequested(
                     DeterministicGuid($"crawl:{cycleId:N}:{source}:{symbol}"), cycleId, source, symbol, now, notAfter))
                 .ToList();
-            using var deadline = busOptions.PublishDeadline(cancellationToken);
-            await Task.WhenAll(requests.Select(request => PublishAsync(request, deadline.Token)));
+            // Each publish has Bus:PublishTimeout to be confirmed, counted from when it is sent: a
+            // deadline for the whole fan-out would fail a large watchlist on a busy machine although
+            // the broker confirms every request. A bounded number in flight keeps the pipeline full.
+            var fanOut = new ParallelOptions
+            {
+                MaxDegreeOfParallelism = schedule.CurrentValue.MaxPublishesInFlight,
+                CancellationToken = cancellationToken,
+            };
+            await Parallel.ForEachAsync(requests, fanOut, async (request, ct) =>
+            {
+                using var deadline = busOptions.PublishDeadline(ct);
+                await PublishAsync(request, deadline.Token);
+            });
             metrics.RecordFanOut(source, requests.Count);
             logger.LogInformation("Cycle {CycleId}: requested {Count} {Source} crawls", cycleId, requests.Count, source);
             return requests.Count;

@@ -17,6 +17,10 @@ public sealed class ScheduleOptions : IValidatableObject
     /// <summary>Crawl every group once right after start-up, instead of waiting for its cron.</summary>
     public bool CrawlOnStart { get; set; }
 
+    /// <summary>Crawl requests a fan-out has sent and not yet had confirmed by the broker, at most.</summary>
+    [Range(1, 10_000)]
+    public int MaxPublishesInFlight { get; set; } = 256;
+
     /// <summary>The most symbols one manual crawl may name.</summary>
     [Range(1, 100_000)]
     public int MaxSymbolsPerRequest { get; set; } = 10_000;

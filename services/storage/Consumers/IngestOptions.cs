@@ -19,13 +19,26 @@ public sealed class IngestOptions
     [Range(1, 64)]
     public int ConcurrentBatches { get; set; } = 2;
 
-    /// <summary>In-memory retries of a failed batch or failure record before it goes to the error queue.</summary>
+    /// <summary>In-memory retries of a batch or failure record that failed for any other reason than a database outage.</summary>
     [Range(0, 20)]
     public int RetryLimit { get; set; } = 5;
 
     /// <summary>The first retry's pause; each next one doubles, with jitter from MassTransit.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Retries of a batch or failure record while the database is away (refusing, dropping or
+    /// shutting down connections). Each retry first spends the database's own retries
+    /// (<c>Database:MaxRetryCount</c>, about 14 s by default) and then waits <see cref="OutageRetryInterval"/>:
+    /// the defaults ride out an outage of about six minutes before a message goes to the error queue.
+    /// </summary>
+    [Range(0, 100)]
+    public int OutageRetryLimit { get; set; } = 20;
+
+    /// <summary>The pause between two retries while the database is away.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan OutageRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Messages RabbitMQ hands out before acknowledgement; a batch never exceeds it.</summary>
     public int PrefetchCount => BatchSize * (ConcurrentBatches + 1);

@@ -26,8 +26,6 @@ public sealed class RecordCrawlFailedConsumerDefinition(IOptions<IngestOptions> 
         IConsumerConfigurator<RecordCrawlFailedConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        var retry = options.Value;
-        consumerConfigurator.UseMessageRetry(policy => policy.Exponential(
-            retry.RetryLimit, retry.RetryInterval, retry.RetryInterval * 16, retry.RetryInterval));
+        consumerConfigurator.UseIngestRetry(options.Value);
     }
 }

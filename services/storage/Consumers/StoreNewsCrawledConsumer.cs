@@ -40,8 +40,8 @@ public sealed class StoreNewsCrawledConsumerDefinition : ConsumerDefinition<Stor
             .SetMessageLimit(_options.BatchSize)
             .SetTimeLimit(_options.BatchTimeLimit)
             .SetConcurrencyLimit(_options.ConcurrentBatches));
-        // Short in-memory retries only: a retry holds its batch's slot while it waits.
-        consumerConfigurator.UseMessageRetry(retry => retry.Exponential(
-            _options.RetryLimit, _options.RetryInterval, _options.RetryInterval * 16, _options.RetryInterval));
+        // A retry holds its batch's slot while it waits: short ones, but patient ones while the
+        // database is away, since then no batch could be written anyway.
+        consumerConfigurator.UseIngestRetry(_options);
     }
 }

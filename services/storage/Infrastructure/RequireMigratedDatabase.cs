@@ -1,5 +1,8 @@
 using Finstage.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
 
 namespace Finstage.Storage.Infrastructure;
 
@@ -26,16 +29,27 @@ internal sealed class RequireMigratedDatabase(IDbContextFactory<NewsDbContext> c
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-/// <summary>Ready when the news database answers.</summary>
-internal sealed class NewsDatabaseHealthCheck(IDbContextFactory<NewsDbContext> contexts)
-    : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+/// <summary>
+/// Ready when the news database answers. Asked once, outside the execution strategy: the write path
+/// retries a refused connection for seconds, but a probe must say "not ready" at once.
+/// </summary>
+internal sealed class NewsDatabaseHealthCheck(IOptions<StorageConnection> connection) : IHealthCheck
 {
-    public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
-        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Database.CanConnectAsync(cancellationToken)
-            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
-            : new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult(context.Registration.FailureStatus, "The news database does not answer.");
+        try
+        {
+            await using var db = new MySqlConnection(connection.Value.ConnectionString);
+            await db.OpenAsync(cancellationToken);
+            if (await db.PingAsync(cancellationToken))
+            {
+                return HealthCheckResult.Healthy();
+            }
+        }
+        catch (MySqlException exception)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "The news database does not answer.", exception);
+        }
+        return new HealthCheckResult(context.Registration.FailureStatus, "The news database does not answer.");
     }
 }

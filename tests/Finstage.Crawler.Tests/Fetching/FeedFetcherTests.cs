@@ -40,6 +40,31 @@ public sealed class FeedFetcherTests
         requests[0].UserAgent!.ShouldStartWith("Finstage/");
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task FetchAsync_FetchesInFull_WhenAskedNotToBeConditionalDespiteRememberedETag()
+    {
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            if (context.Request.Headers.IfNoneMatch == "\"v1\"")
+            {
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+            context.Response.Headers.ETag = "\"v1\"";
+            await context.Response.WriteAsync(SampleFeeds.Rss("AAPL"));
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+        var url = FetchHost.FeedUrl(server.BaseAddress, "AAPL");
+
+        await host.Fetcher.FetchAsync(url, Cancel);
+        // A repeated crawl: the first one's articles may never have been stored.
+        var repeated = await host.Fetcher.FetchAsync(url, conditional: false, Cancel);
+
+        repeated.HttpStatus.ShouldBe(200);
+        repeated.Body.ShouldNotBeNull();
+        server.Requests.ToArray()[1].IfNoneMatch.ShouldBeNull();
+    }
+
     [Theory(Timeout = 30_000)]
     [InlineData(StatusCodes.Status429TooManyRequests)]
     [InlineData(StatusCodes.Status503ServiceUnavailable)]
