@@ -22,7 +22,7 @@ public sealed class HostileFetchTests
             async context => served.TrySetResult(await HostileFeeds.ServeLongBodyAsync(context, 100L * HostileFeeds.Megabyte, announceLength)), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var result = await host.Crawler.CrawlAsync(Request("BIG"), Cancel);
+        var result = await host.Crawler.CrawlAsync(Request("BIG"), repeated: false, Cancel);
 
         result.ShouldBeOfType<CrawlFailed>().Reason.ShouldBe(CrawlFailureReason.TooLarge);
         // The crawler hung up at the 5 MB cap (or at once, when the length was announced): the
@@ -39,7 +39,7 @@ public sealed class HostileFetchTests
             context => HostileFeeds.WriteAsync(context, document, "application/rss+xml; charset=utf-8"), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var result = await host.Crawler.CrawlAsync(Request("TITLE"), Cancel);
+        var result = await host.Crawler.CrawlAsync(Request("TITLE"), repeated: false, Cancel);
 
         result.ShouldBeOfType<CrawlFailed>().Reason.ShouldBe(CrawlFailureReason.TooLarge);
     }
@@ -54,7 +54,7 @@ public sealed class HostileFetchTests
             ["Fetch:TotalTimeout"] = "00:00:04",
         });
 
-        var failed = (await host.Crawler.CrawlAsync(Request("DRIP"), Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("DRIP"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
 
         failed.Reason.ShouldBe(CrawlFailureReason.Timeout);
         // The 100 kB the drip offers would take a day; the 4 s budget (with generous slack for a busy machine) ends it.
@@ -67,7 +67,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.GzipBombAsync(context, 1024L * HostileFeeds.Megabyte), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request("BOMB"), Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("BOMB"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
 
         failed.Reason.ShouldBe(CrawlFailureReason.TooLarge);
         failed.Detail.ShouldContain("after decompression");
@@ -83,7 +83,7 @@ public sealed class HostileFetchTests
         await using var _ = server;
         using var host = new FetchHost(server.BaseAddress);
 
-        var crawled = (await host.Crawler.CrawlAsync(Request("XXE"), Cancel)).ShouldBeOfType<NewsCrawled>();
+        var crawled = (await host.Crawler.CrawlAsync(Request("XXE"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
 
         crawled.Articles.ShouldHaveSingleItem().Title.ShouldBe("Leak: &secret;");
         server.Requests.Select(request => request.PathAndQuery).ShouldBe(["/feeds/XXE"]);
@@ -104,7 +104,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, bytes, type), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request(document.ToUpperInvariant()), Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request(document.ToUpperInvariant()), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
 
         failed.Reason.ShouldBe(reason);
         failed.Attempts.ShouldBe(1, "a document that is no feed is not fetched again");
@@ -117,7 +117,7 @@ public sealed class HostileFetchTests
             context => HostileFeeds.WriteAsync(context, HostileFeeds.InvalidInDeclaredEncoding, "application/rss+xml; charset=utf-8"), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var crawled = (await host.Crawler.CrawlAsync(Request("ENCODING"), Cancel)).ShouldBeOfType<NewsCrawled>();
+        var crawled = (await host.Crawler.CrawlAsync(Request("ENCODING"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
 
         crawled.Articles.Select(article => article.Title).ShouldBe(["Stray é byte", "Über “quotes”"]);
     }
@@ -130,7 +130,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, document, "application/atom+xml"), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var crawled = (await host.Crawler.CrawlAsync(Request("AUTHOR"), Cancel)).ShouldBeOfType<NewsCrawled>();
+        var crawled = (await host.Crawler.CrawlAsync(Request("AUTHOR"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
 
         crawled.Articles.Count.ShouldBe(4_000);
         crawled.Articles.ShouldAllBe(article => article.Author!.Length == 256);
@@ -144,7 +144,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, document, "application/atom+xml"), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request("BASE"), Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("BASE"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
 
         failed.Reason.ShouldBe(CrawlFailureReason.TooLarge);
         failed.Detail.ShouldContain("as a message");
@@ -160,7 +160,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, document, "application/rss+xml"), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var result = await host.Crawler.CrawlAsync(Request("EUROS"), Cancel);
+        var result = await host.Crawler.CrawlAsync(Request("EUROS"), repeated: false, Cancel);
 
         if (fits)
         {
