@@ -13,13 +13,14 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 using ArticleId = storage::Finstage.Storage.Infrastructure.ArticleId;
+using DatabaseOptions = storage::Finstage.Storage.Infrastructure.DatabaseOptions;
 
 namespace Finstage.Bench;
 
 /// <summary>
 /// p6: <c>GET /api/news?symbol=…&amp;limit=50</c>, following <c>nextCursor</c> for a few pages, from
 /// 32 concurrent clients over real HTTP against a database of 1 M articles, against the same pages
-/// read by the same two queries (page, then the page's symbols) through MySqlConnector.
+/// read by the same statement (the page with each article's symbols) through MySqlConnector.
 /// </summary>
 public static class ApiFigure
 {
@@ -62,22 +63,45 @@ public static class ApiFigure
             using var json = await JsonDocument.ParseAsync(body, cancellationToken: ct);
             return json.RootElement.TryGetProperty("nextCursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
         };
-        await using var dataSource = new MySqlDataSourceBuilder(new MySqlConnectionStringBuilder(database) { MaximumPoolSize = 64 }.ConnectionString).Build();
+        // The service's own pool settings (no reset round trip per checkout), so both sides pay the same per page.
+        await using var dataSource = new MySqlDataSourceBuilder(new DatabaseOptions().BuildConnectionString(database)).Build();
         Func<string, string?, Task<string?>> raw = (symbol, cursor) => RawPageAsync(dataSource, symbol, cursor, ct);
 
         var warm = settings.Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3);
         await LoadAsync(api, symbols, settings.ApiClients, warm, ct);
         await LoadAsync(raw, symbols, settings.ApiClients, warm, ct);
+        // Where the time goes: on a shared machine the latency follows the CPU left over, so each phase's CPU is kept.
+        var databasePid = await CpuMeter.FindDatabasePidAsync(TestServers.MySqlAdmin, ct);
+        var rawMeter = CpuMeter.Start(databasePid);
         var rawRun = await LoadAsync(raw, symbols, settings.ApiClients, settings.ApiDuration, ct);
+        var rawCpu = rawMeter.Stop();
+        var apiMeter = CpuMeter.Start(databasePid);
         var apiRun = await LoadAsync(api, symbols, settings.ApiClients, settings.ApiDuration, ct);
+        var apiCpu = apiMeter.Stop();
 
         report.Raw("p6_raw_pages_per_s", rawRun.PerSecond);
         report.Raw("p6_api_pages_per_s", apiRun.PerSecond);
+        report.Raw("p6_raw_p50_ms", Measure.Percentile(rawRun.LatenciesMs, 50));
         report.Raw("p6_raw_p99_ms", Measure.Percentile(rawRun.LatenciesMs, 99));
         report.Raw("p6_api_p50_ms", Measure.Percentile(apiRun.LatenciesMs, 50));
+        ReportCpu(report, "p6_raw", rawRun, rawCpu);
+        ReportCpu(report, "p6_api", apiRun, apiCpu);
         report.Raw("p6_articles", await CountArticlesAsync(database, ct));
         report.Figure("p6_api_vs_raw", apiRun.PerSecond / rawRun.PerSecond);
         report.Figure("p6_p99_ms", Measure.Percentile(apiRun.LatenciesMs, 99));
+    }
+
+    // Per page: this process (clients, and for the API also Kestrel and the service) and MariaDB; and the cores others used meanwhile.
+    private static void ReportCpu(Report report, string phase, LoadRun run, CpuUse cpu)
+    {
+        var pages = run.LatenciesMs.Count;
+        report.Raw(phase + "_cpu_ms_per_page_process", 1000 * cpu.ProcessSeconds / pages);
+        if (cpu.DatabaseSeconds is { } database)
+        {
+            report.Raw(phase + "_cpu_ms_per_page_db", 1000 * database / pages);
+            report.Raw(phase + "_other_cores", cpu.OtherCores);
+        }
+        report.Raw(phase + "_machine_busy_pct", cpu.MachineBusyPercent);
     }
 
     private static string Symbol(int i) => "SYM" + i.ToString("0000", CultureInfo.InvariantCulture);
@@ -114,15 +138,16 @@ public static class ApiFigure
         return new LoadRun(all.Count / clock.Elapsed.TotalSeconds, all);
     }
 
-    // The two statements NewsReader.ListNewsAsync sends for a symbol's page (services/storage/Infrastructure/NewsReader.cs).
+    // The statement NewsReader.ListNewsAsync sends for a symbol's page (services/storage/Infrastructure/NewsReader.cs).
     private static async Task<string?> RawPageAsync(MySqlDataSource dataSource, string symbol, string? cursor, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var command = new MySqlCommand { Connection = connection };
         var sql = new StringBuilder(
             "SELECT a.`id`, a.`url`, a.`title`, a.`summary`, a.`source`, a.`publisher`, a.`author`, a.`image_url`, a.`external_id`," +
-            " a.`published_at`, a.`first_seen_at`, a.`last_seen_at`, s.`sort_at` FROM `article_symbols` s JOIN `articles` a ON a.`id` = s.`article_id`" +
-            " WHERE s.`symbol` = @symbol");
+            " a.`published_at`, a.`first_seen_at`, a.`last_seen_at`," +
+            " (SELECT JSON_ARRAYAGG(l.`symbol`) FROM `article_symbols` l WHERE l.`article_id` = a.`id`), s.`sort_at`" +
+            " FROM `article_symbols` s JOIN `articles` a ON a.`id` = s.`article_id` WHERE s.`symbol` = @symbol");
         command.Parameters.AddWithValue("@symbol", symbol);
         if (cursor is not null)
         {
@@ -139,30 +164,14 @@ public static class ApiFigure
             while (await reader.ReadAsync(ct))
             {
                 // Read every column, as the service does to build its views.
-                for (var c = 1; c < 9; c++)
+                for (var c = 1; c < 13; c++)
                 {
-                    _ = reader.IsDBNull(c) ? null : reader.GetString(c);
+                    _ = reader.IsDBNull(c) ? null : reader.GetValue(c);
                 }
-                rows.Add(((byte[])reader[0], reader.GetDateTime(12)));
+                rows.Add(((byte[])reader[0], reader.GetDateTime(13)));
             }
         }
         var page = rows.Take(Limit).ToList();
-        if (page.Count > 0)
-        {
-            await using var symbols = new MySqlCommand { Connection = connection };
-            var names = page.Select((row, i) =>
-            {
-                var name = "@id" + i.ToString(CultureInfo.InvariantCulture);
-                symbols.Parameters.AddWithValue(name, row.Id);
-                return name;
-            });
-            symbols.CommandText = $"SELECT `article_id`, `symbol` FROM `article_symbols` WHERE `article_id` IN ({string.Join(",", names)}) ORDER BY `symbol`";
-            await using var reader = await symbols.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                _ = reader.GetString(1);
-            }
-        }
         return rows.Count > Limit ? page[^1].SortAt.ToString("O", CultureInfo.InvariantCulture) + "|" + Convert.ToHexString(page[^1].Id) : null;
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Finstage.ServiceDefaults;
 using Finstage.Storage.Apis;
 using Finstage.Storage.Consumers;
@@ -54,7 +53,9 @@ public static class Extensions
         });
 
         services.AddProblemDetails();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // The read API's types from generated code (enums by name, as StorageJsonContext says). No
+        // converter in the options themselves: any would keep System.Text.Json off the generated fast path.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, StorageJsonContext.Default));
         services.AddOpenApi();
         return builder;
     }

@@ -14,6 +14,10 @@ internal sealed class MySqlDistributedLock : IDisposable
 {
     private static readonly TimeSpan PollStep = TimeSpan.FromMilliseconds(50);
 
+    // One GET_LOCK waits at most this long on the server, well inside the driver's command timeout (30 s by default):
+    // a longer wait would end in a timeout error instead of the lock or a DistributedLockTimeoutException.
+    private const long MaxServerWaitSeconds = 5;
+
     private MySqlConnection? _connection;
     private readonly string _name;
 
@@ -23,7 +27,11 @@ internal sealed class MySqlDistributedLock : IDisposable
         _name = name;
     }
 
-    public static MySqlDistributedLock Acquire(Db db, string resource, TimeSpan timeout)
+    /// <summary>
+    /// Takes the lock; with <paramref name="readJob"/>, also reads that job (see <see cref="JobDataReader"/>) in the
+    /// same round trip, right after GET_LOCK and so under the lock.
+    /// </summary>
+    public static (MySqlDistributedLock Lock, JobData? Job) Acquire(Db db, string resource, TimeSpan timeout, long? readJob = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
         if (timeout < TimeSpan.Zero)
@@ -40,11 +48,11 @@ internal sealed class MySqlDistributedLock : IDisposable
             {
                 var remaining = timeout - clock.Elapsed;
                 // GET_LOCK waits whole seconds; below one second we poll without waiting on the server.
-                var serverWait = remaining >= TimeSpan.FromSeconds(1) ? (long)remaining.TotalSeconds : 0;
-                var result = connection.Scalar<long?>("SELECT GET_LOCK(@name, @wait)", null, ("@name", name), ("@wait", serverWait));
-                if (result == 1)
+                var serverWait = remaining >= TimeSpan.FromSeconds(1) ? Math.Min((long)remaining.TotalSeconds, MaxServerWaitSeconds) : 0;
+                var (taken, job) = TryGetLock(db, connection, name, serverWait, readJob);
+                if (taken)
                 {
-                    return new MySqlDistributedLock(connection, name);
+                    return (new MySqlDistributedLock(connection, name), job);
                 }
 
                 remaining = timeout - clock.Elapsed;
@@ -59,11 +67,34 @@ internal sealed class MySqlDistributedLock : IDisposable
                 }
             }
         }
-        catch
+        catch (DistributedLockTimeoutException)
         {
+            // GET_LOCK said no every time: the session holds nothing.
             connection.Dispose();
             throw;
         }
+        catch
+        {
+            // A GET_LOCK may have succeeded on the server before the error reached us; the pool does not reset sessions.
+            Db.Scrub(connection);
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static (bool Taken, JobData? Job) TryGetLock(Db db, MySqlConnection connection, string name, long serverWait, long? readJob)
+    {
+        var sql = readJob is null ? "SELECT GET_LOCK(@name, @wait)" : "SELECT GET_LOCK(@name, @wait); " + JobDataReader.Sql(db.Tables);
+        using var command = connection.Command(sql, null, ("@name", name), ("@wait", serverWait), ("@id", readJob));
+        using var reader = command.ExecuteReader();
+        var taken = reader.Read() && !reader.IsDBNull(0) && reader.GetInt64(0) == 1;
+        if (!taken || readJob is null)
+        {
+            return (taken, null);
+        }
+
+        reader.NextResult();
+        return (true, JobDataReader.Read(reader));
     }
 
     public void Dispose()
@@ -80,7 +111,9 @@ internal sealed class MySqlDistributedLock : IDisposable
         }
         catch (MySqlException)
         {
-            // The session is gone, and the server released the lock with it.
+            // Either the session is gone, and the server released the lock with it, or it lives on still holding the
+            // lock: a reset releases it before the pool lends the session out again.
+            Db.Scrub(connection);
         }
         finally
         {

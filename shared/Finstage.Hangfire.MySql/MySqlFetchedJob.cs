@@ -9,14 +9,18 @@ namespace Finstage.Hangfire.MySql;
 public sealed class MySqlFetchedJob : IFetchedJob
 {
     private readonly Db _db;
+    private readonly QueueSignal _signal;
     private readonly Lock _sync = new();
     private readonly Timer _heartbeat;
     private bool _completed;
+    private bool _removed;
     private bool _disposed;
 
-    internal MySqlFetchedJob(Db db, long queueId, string jobId, string queue, string token, TimeSpan invisibilityTimeout)
+    internal MySqlFetchedJob(MySqlStorage storage, long queueId, string jobId, string queue, string token)
     {
-        _db = db;
+        _db = storage.Db;
+        _signal = storage.Signal;
+        var invisibilityTimeout = storage.Options.InvisibilityTimeout;
         QueueId = queueId;
         JobId = jobId;
         Queue = queue;
@@ -39,27 +43,39 @@ public sealed class MySqlFetchedJob : IFetchedJob
     /// <summary>How many heartbeats refreshed the invisibility; the tests read it.</summary>
     internal int Heartbeats { get; private set; }
 
-    /// <summary>Deletes the queue entry, if this fetch still owns it.</summary>
+    /// <summary>
+    /// Deletes the queue entry, if this fetch still owns it. Hangfire's worker calls this even after the final state
+    /// change removed the entry in its own transaction; then there is nothing left to do.
+    /// </summary>
     public void RemoveFromQueue()
     {
         lock (_sync)
         {
-            _db.InTransaction((c, t) => c.Execute(
-                $"DELETE FROM {_db.Tables.JobQueue} WHERE `id` = @id AND `fetch_token` = @token",
-                t, ("@id", QueueId), ("@token", FetchToken)));
+            if (_removed)
+            {
+                return;
+            }
+
+            _db.Write(new Statement($"DELETE FROM {_db.Tables.JobQueue} WHERE `id` = @id AND `fetch_token` = @token",
+                ("@id", QueueId), ("@token", FetchToken)));
+            _removed = true;
             Complete();
         }
     }
 
-    /// <summary>Makes the job visible to workers again, if this fetch still owns it.</summary>
+    /// <summary>Makes the job visible to workers again, if this fetch still owns it, and wakes a local worker for it.</summary>
     public void Requeue()
     {
         lock (_sync)
         {
-            _db.InTransaction((c, t) => c.Execute(
+            var released = _db.Write(new Statement(
                 $"UPDATE {_db.Tables.JobQueue} SET `fetched_at` = NULL, `fetch_token` = NULL WHERE `id` = @id AND `fetch_token` = @token",
-                t, ("@id", QueueId), ("@token", FetchToken)));
+                ("@id", QueueId), ("@token", FetchToken)));
             Complete();
+            if (released == 1)
+            {
+                _signal.Notify(Queue);
+            }
         }
     }
 
@@ -83,11 +99,12 @@ public sealed class MySqlFetchedJob : IFetchedJob
         }
     }
 
-    /// <summary>Marks the entry removed by a committed write transaction, so Dispose leaves it alone.</summary>
+    /// <summary>Marks the entry removed by a committed write transaction, so neither RemoveFromQueue nor Dispose touch it again.</summary>
     internal void MarkRemoved()
     {
         lock (_sync)
         {
+            _removed = true;
             Complete();
         }
     }
@@ -121,9 +138,9 @@ public sealed class MySqlFetchedJob : IFetchedJob
 
             try
             {
-                _db.Use(c => c.Execute(
+                _db.Write(new Statement(
                     $"UPDATE {_db.Tables.JobQueue} SET `fetched_at` = UTC_TIMESTAMP(6) WHERE `id` = @id AND `fetch_token` = @token",
-                    null, ("@id", QueueId), ("@token", FetchToken)));
+                    ("@id", QueueId), ("@token", FetchToken)));
                 Heartbeats++;
             }
 #pragma warning disable CA1031 // A timer callback that throws ends the process; any failure here only costs one touch.

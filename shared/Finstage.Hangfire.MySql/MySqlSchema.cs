@@ -49,7 +49,9 @@ internal static class MySqlSchema
         }
         finally
         {
-            connection.Execute("DO RELEASE_LOCK(@name)", null, ("@name", lockName));
+            // A reset releases the lock whatever happened above (RELEASE_LOCK would fail on a broken session too), and
+            // leaves the session clean for the pool, which lends it out without resetting it.
+            Db.Scrub(connection);
         }
     }
 

@@ -11,15 +11,19 @@ public sealed class MySqlStorage : JobStorage, IDisposable
 {
     private readonly bool _ownsDataSource;
 
-    /// <summary>Creates the storage over a connection string; the tables are created or upgraded unless the options say not to.</summary>
+    /// <summary>
+    /// Creates the storage over a connection string; the tables are created or upgraded unless the options say not to.
+    /// Its pool lends sessions without resetting them (<c>ConnectionReset=false</c>) unless the string says otherwise.
+    /// </summary>
     public MySqlStorage(string connectionString, MySqlStorageOptions? options = null)
-        : this(new MySqlDataSource(connectionString), options, ownsDataSource: true)
+        : this(new MySqlDataSource(Db.WithoutConnectionReset(connectionString)), options, ownsDataSource: true)
     {
     }
 
     /// <summary>
     /// Creates the storage over a data source that a service collection already holds (for example one registered
-    /// with <c>AddMySqlDataSource</c>), so that the storage and the rest of the service share one pool.
+    /// with <c>AddMySqlDataSource</c>), so that the storage and the rest of the service share one pool. With the
+    /// driver's default <c>ConnectionReset=true</c> every call pays a reset round trip; the storage needs no reset.
     /// </summary>
     public MySqlStorage(MySqlDataSource dataSource, MySqlStorageOptions? options = null)
         : this(dataSource, options, ownsDataSource: false)
@@ -71,6 +75,9 @@ public sealed class MySqlStorage : JobStorage, IDisposable
     public MySqlStorageOptions Options { get; }
 
     internal Db Db { get; }
+
+    /// <summary>Wakes this process's idle workers when this process enqueues.</summary>
+    internal QueueSignal Signal { get; } = new();
 
     /// <inheritdoc />
     public override bool LinearizableReads => true;

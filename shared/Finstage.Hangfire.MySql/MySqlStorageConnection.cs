@@ -8,14 +8,22 @@ namespace Finstage.Hangfire.MySql;
 
 /// <summary>
 /// Hangfire's view of the storage for one worker or component. It holds no open connection: each call borrows
-/// one from the pool for as long as the call lasts, so an idle or busy worker never pins a server session.
+/// one from the pool for as long as the call lasts, so an idle or busy worker never pins a server session. Each
+/// call is one round trip, except a fetch (two) and a distributed lock (one to take it, one to release it).
 /// </summary>
+/// <remarks>
+/// Hangfire changes a job's state as: take the job's lock, <see cref="GetJobData"/>, one write transaction, release.
+/// So taking a job's lock also reads the job in the same round trip, under the lock just taken, and the next
+/// <see cref="GetJobData"/> for that job on this connection returns that read instead of asking again. The read is
+/// used once, only while the lock is held, and dropped by any write through this connection in between.
+/// </remarks>
 public sealed class MySqlStorageConnection : JobStorageConnection
 {
     private readonly MySqlStorage _storage;
     private readonly Db _db;
     private readonly Dictionary<string, HeldLock> _locks = new(StringComparer.Ordinal);
     private readonly Lock _locksSync = new();
+    private (string Resource, long JobId, JobData? Data)? _readAhead;
 
     internal MySqlStorageConnection(MySqlStorage storage)
     {
@@ -26,7 +34,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     private Tables T => _db.Tables;
 
     /// <inheritdoc />
-    public override IWriteOnlyTransaction CreateWriteTransaction() => new MySqlWriteOnlyTransaction(_db);
+    public override IWriteOnlyTransaction CreateWriteTransaction() => new MySqlWriteOnlyTransaction(_storage, DropReadAhead);
 
     /// <inheritdoc />
     public override IDisposable AcquireDistributedLock(string resource, TimeSpan timeout)
@@ -44,10 +52,12 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             }
         }
 
-        var acquired = MySqlDistributedLock.Acquire(_db, resource, timeout);
+        var jobId = JobLocks.JobIdOf(resource);
+        var (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
         lock (_locksSync)
         {
             _locks[resource] = new HeldLock(acquired);
+            _readAhead = jobId is { } id ? (resource, id, job) : null;
         }
 
         return new LockRelease(this, resource);
@@ -75,30 +85,29 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(parameters);
 
+        DropReadAhead();
         var invocationData = InvocationData.SerializeJob(job);
         var payload = invocationData.SerializePayload(excludeArguments: true);
         var created = createdAt.ToUniversalTime();
 
-        return _db.InTransaction((c, t) =>
+        // One round trip: the job, its id, and its parameters (sorted, so every writer touches them in the same order)
+        // as one multi-row insert that takes the job's id from LAST_INSERT_ID() on the same session.
+        var ordered = parameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+        List<Statement> statements =
+        [
+            new($"INSERT INTO {T.Job} (`invocation_data`, `arguments`, `created_at`, `expire_at`) VALUES (@data, @args, @created, @expire)",
+                ("@data", payload), ("@args", invocationData.Arguments), ("@created", created), ("@expire", created.Add(expireIn))),
+            new("SELECT LAST_INSERT_ID()"),
+        ];
+        if (ordered.Count > 0)
         {
-            long id;
-            using (var insert = c.Command(
-                $"INSERT INTO {T.Job} (`invocation_data`, `arguments`, `created_at`, `expire_at`) VALUES (@data, @args, @created, @expire)",
-                t, ("@data", payload), ("@args", invocationData.Arguments), ("@created", created), ("@expire", created.Add(expireIn))))
-            {
-                insert.ExecuteNonQuery();
-                id = insert.LastInsertedId;
-            }
+            var rows = string.Join(", ", ordered.Select((_, i) => $"(LAST_INSERT_ID(), @n{i}, @v{i})"));
+            statements.Add(new($"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES {rows}",
+                [.. ordered.SelectMany((p, i) => new (string, object?)[] { ($"@n{i}", p.Key), ($"@v{i}", p.Value) })]));
+        }
 
-            // Sorted: every writer touches parameter rows in the same order.
-            foreach (var parameter in parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                c.Execute($"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value)",
-                    t, ("@id", id), ("@name", parameter.Key), ("@value", parameter.Value));
-            }
-
-            return id.ToString(CultureInfo.InvariantCulture);
-        });
+        var id = Convert.ToInt64(_db.Write(statements)[0], CultureInfo.InvariantCulture);
+        return id.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <inheritdoc />
@@ -110,16 +119,25 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             throw new ArgumentException("Queue array must be non-empty.", nameof(queues));
         }
 
+        // A worker back from a job, or woken for one, goes straight for the next, unless another worker here just
+        // found its queues empty (then it waits to be woken); one that merely timed out looks, lock-free, before it locks.
+        var lookFirst = false;
+        var backFromJob = true;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var fetched = JobQueue.TryFetch(_db, queues, _storage.Options.InvisibilityTimeout);
-            if (fetched is not null)
+            using var listener = _storage.Signal.Listen(queues);
+            if (!(backFromJob && _storage.Signal.FoundEmpty(queues)))
             {
-                return fetched;
+                var fetched = JobQueue.TryFetch(_storage, queues, lookFirst);
+                if (fetched is not null)
+                {
+                    return fetched;
+                }
             }
 
-            cancellationToken.WaitHandle.WaitOne(_storage.Options.QueuePollInterval);
+            backFromJob = false;
+            lookFirst = !listener.Wait(_storage.Options.QueuePollInterval, cancellationToken);
         }
     }
 
@@ -133,9 +151,10 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             return;
         }
 
-        _db.InTransaction((c, t) => c.Execute(
+        DropReadAhead();
+        _db.Write(new Statement(
             $"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
-            t, ("@id", jobId), ("@name", name), ("@value", value)));
+            ("@id", jobId), ("@name", name), ("@value", value)));
     }
 
     /// <inheritdoc />
@@ -162,33 +181,20 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             return null;
         }
 
+        lock (_locksSync)
+        {
+            if (_readAhead is { } ahead && ahead.JobId == id)
+            {
+                _readAhead = null;
+                return ahead.Data;
+            }
+        }
+
         return _db.Use(c =>
         {
-            var rows = c.Query(
-                $"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {T.Job} WHERE `id` = @id",
-                r => (Data: r.GetString(0), Args: r.NullableString(1), State: r.NullableString(2), Created: r.Utc(3)),
-                null, ("@id", id));
-            if (rows.Count == 0)
-            {
-                return null;
-            }
-
-            var parameters = c.Query(
-                $"SELECT `name`, `value` FROM {T.JobParameter} WHERE `job_id` = @id",
-                r => (Name: r.GetString(0), Value: r.NullableString(1)), null, ("@id", id))
-                .ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
-
-            var row = rows[0];
-            var (job, invocationData, loadException) = JobPayload.Load(row.Data, row.Args);
-            return new JobData
-            {
-                Job = job,
-                InvocationData = invocationData,
-                LoadException = loadException,
-                State = row.State,
-                CreatedAt = row.Created,
-                ParametersSnapshot = parameters,
-            };
+            using var command = c.Command(JobDataReader.Sql(T), null, ("@id", id));
+            using var reader = command.ExecuteReader();
+            return JobDataReader.Read(reader);
         });
     }
 
@@ -219,24 +225,23 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             Queues = context.Queues,
             StartedAt = DateTime.UtcNow,
         });
-        _db.InTransaction((c, t) => c.Execute(
+        _db.Write(new Statement(
             $"INSERT INTO {T.Server} (`id`, `data`, `last_heartbeat`) VALUES (@id, @data, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE `data` = VALUES(`data`), `last_heartbeat` = VALUES(`last_heartbeat`)",
-            t, ("@id", serverId), ("@data", data)));
+            ("@id", serverId), ("@data", data)));
     }
 
     /// <inheritdoc />
     public override void RemoveServer(string serverId)
     {
         ArgumentNullException.ThrowIfNull(serverId);
-        _db.InTransaction((c, t) => c.Execute($"DELETE FROM {T.Server} WHERE `id` = @id", t, ("@id", serverId)));
+        _db.Write(new Statement($"DELETE FROM {T.Server} WHERE `id` = @id", ("@id", serverId)));
     }
 
     /// <inheritdoc />
     public override void Heartbeat(string serverId)
     {
         ArgumentNullException.ThrowIfNull(serverId);
-        var found = _db.InTransaction((c, t) => c.Execute(
-            $"UPDATE {T.Server} SET `last_heartbeat` = UTC_TIMESTAMP(6) WHERE `id` = @id", t, ("@id", serverId)));
+        var found = _db.Write(new Statement($"UPDATE {T.Server} SET `last_heartbeat` = UTC_TIMESTAMP(6) WHERE `id` = @id", ("@id", serverId)));
         if (found == 0)
         {
             // Another server removed us as timed out; Hangfire restarts the server when it sees this.
@@ -252,9 +257,8 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             throw new ArgumentException("The `timeOut` value must be positive.", nameof(timeOut));
         }
 
-        return _db.InTransaction((c, t) => c.Execute(
-            $"DELETE FROM {T.Server} WHERE `last_heartbeat` < UTC_TIMESTAMP(6) - INTERVAL @us MICROSECOND",
-            t, ("@us", timeOut.Microseconds())));
+        return _db.Write(new Statement(
+            $"DELETE FROM {T.Server} WHERE `last_heartbeat` < UTC_TIMESTAMP(6) - INTERVAL @us MICROSECOND", ("@us", timeOut.Microseconds())));
     }
 
     /// <inheritdoc />
@@ -332,8 +336,10 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(keyValuePairs);
-        var pairs = keyValuePairs.ToList();
-        _db.InTransaction((c, t) => HashWriter.Upsert(c, t, T, key, pairs));
+        if (HashWriter.Upsert(T, key, keyValuePairs.ToList()) is { } upsert)
+        {
+            _db.Write(upsert);
+        }
     }
 
     /// <inheritdoc />
@@ -412,6 +418,11 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             if (--held.Count == 0)
             {
                 _locks.Remove(resource);
+                if (_readAhead?.Resource == resource)
+                {
+                    _readAhead = null;
+                }
+
                 held.Lock.Dispose();
             }
         }
@@ -438,6 +449,14 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         return microseconds is { } us ? TimeSpan.FromTicks(us * 10) : TimeSpan.FromSeconds(-1);
     }
 
+    private void DropReadAhead()
+    {
+        lock (_locksSync)
+        {
+            _readAhead = null;
+        }
+    }
+
     internal static bool TryParseId(string id, out long value) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
@@ -461,6 +480,55 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     }
 }
 
+/// <summary>Reads a job and its parameters in one round trip, as two result sets.</summary>
+internal static class JobDataReader
+{
+    public static string Sql(Tables t) =>
+        $"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {t.Job} WHERE `id` = @id; " +
+        $"SELECT `name`, `value` FROM {t.JobParameter} WHERE `job_id` = @id";
+
+    /// <summary>Reads the two result sets of <see cref="Sql"/> from the reader's current one on; null when the job is gone.</summary>
+    public static JobData? Read(MySqlDataReader reader)
+    {
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var row = (Data: reader.GetString(0), Args: reader.NullableString(1), State: reader.NullableString(2), Created: reader.Utc(3));
+        reader.NextResult();
+        var parameters = new Dictionary<string, string?>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            parameters[reader.GetString(0)] = reader.NullableString(1);
+        }
+
+        var (job, invocationData, loadException) = JobPayload.Load(row.Data, row.Args);
+        return new JobData
+        {
+            Job = job,
+            InvocationData = invocationData,
+            LoadException = loadException,
+            State = row.State,
+            CreatedAt = row.Created,
+            ParametersSnapshot = parameters,
+        };
+    }
+}
+
+/// <summary>Recognises the lock Hangfire takes around a job's state change: <c>job:{id}:state-lock</c>.</summary>
+internal static class JobLocks
+{
+    private const string Prefix = "job:";
+    private const string Suffix = ":state-lock";
+
+    public static long? JobIdOf(string resource) =>
+        resource.StartsWith(Prefix, StringComparison.Ordinal) && resource.EndsWith(Suffix, StringComparison.Ordinal)
+        && MySqlStorageConnection.TryParseId(resource[Prefix.Length..^Suffix.Length], out var id)
+            ? id
+            : null;
+}
+
 /// <summary>What a server row's data column holds.</summary>
 internal sealed class ServerData
 {
@@ -481,11 +549,12 @@ internal static class Counters
 /// <summary>Upserts hash fields in one statement, fields in a fixed order.</summary>
 internal static class HashWriter
 {
-    public static void Upsert(MySqlConnection c, MySqlTransaction t, Tables tables, string key, IReadOnlyList<KeyValuePair<string, string?>> pairs)
+    /// <summary>The statement, or null when there is nothing to write.</summary>
+    public static Statement? Upsert(Tables tables, string key, IReadOnlyList<KeyValuePair<string, string?>> pairs)
     {
         if (pairs.Count == 0)
         {
-            return;
+            return null;
         }
 
         // Sorted so that two writers of one hash lock its rows in the same order.
@@ -498,7 +567,7 @@ internal static class HashWriter
             parameters.Add(($"@v{i}", ordered[i].Value));
         }
 
-        c.Execute($"INSERT INTO {tables.Hash} (`key`, `field`, `value`) VALUES {values} ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
-            t, [.. parameters]);
+        return new Statement($"INSERT INTO {tables.Hash} (`key`, `field`, `value`) VALUES {values} ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
+            [.. parameters]);
     }
 }

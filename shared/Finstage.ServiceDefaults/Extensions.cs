@@ -48,15 +48,26 @@ public static class Extensions
     private static void ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
     {
         var serviceName = builder.Environment.ApplicationName;
+        // Export only where a collector is named: no endpoint, no background exporter retrying forever.
+        var exporting = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
-            .WithTracing(tracing => tracing
-                .AddSource(Telemetry.SourceName)
-                .AddSource("MassTransit")
-                .AddAspNetCoreInstrumentation(options =>
-                    // Health probes would otherwise drown the real traces.
-                    options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
-                .AddHttpClientInstrumentation())
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .AddSource(Telemetry.SourceName)
+                    .AddSource("MassTransit")
+                    .AddAspNetCoreInstrumentation(options =>
+                        // Health probes would otherwise drown the real traces.
+                        options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                    .AddHttpClientInstrumentation();
+                if (!exporting)
+                {
+                    // Nobody reads a span without an exporter: record none, rather than fill in the tags of
+                    // every request, command and message for nothing (a tenth of a read API request's CPU).
+                    tracing.SetSampler(new AlwaysOffSampler());
+                }
+            })
             .WithMetrics(metrics => metrics
                 .AddMeter(Telemetry.MeterName)
                 .AddMeter("MassTransit")
@@ -64,10 +75,13 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation());
 
-        // Export only where a collector is named: no endpoint, no background exporter retrying forever.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (exporting)
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+        else
+        {
+            builder.Services.AddHostedService<UnrecordedTraceContext>();
         }
     }
 

@@ -84,6 +84,68 @@ public sealed class MySqlStorageTests : IDisposable
         maxInside.ShouldBe(1);
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task AcquireDistributedLock_WaitsPastCommandTimeout_WhenHolderReleasesLate()
+    {
+        // A driver command timeout of 2 s: one GET_LOCK waiting out the whole 30 s acquire timeout would be cut off.
+        var shortCommands = new MySqlConnectionStringBuilder(TestDatabase.ConnectionString) { DefaultCommandTimeout = 2 }.ConnectionString;
+        using var storage = new MySqlStorage(shortCommands, new MySqlStorageOptions { TablesPrefix = Prefix });
+        using var holder = storage.GetConnection();
+        using var contender = storage.GetConnection();
+        var held = holder.AcquireDistributedLock("late", TimeSpan.FromSeconds(1));
+        var waiting = Task.Run(() => contender.AcquireDistributedLock("late", TimeSpan.FromSeconds(30)), Cancellation);
+
+        // Held for longer than a command may run; the holder's work here is the waiting.
+        await Task.Delay(TimeSpan.FromSeconds(5), Cancellation);
+        waiting.IsCompleted.ShouldBeFalse();
+        held.Dispose();
+
+        using var taken = await waiting.WaitAsync(TimeSpan.FromSeconds(30), Cancellation);
+        taken.ShouldNotBeNull();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task GetJobData_AnswersFromTheLockRoundTrip_WhenJobLockWasJustTaken()
+    {
+        using var connection = _storage.GetConnection();
+        var jobId = CreateJob(connection);
+        using (connection.AcquireDistributedJobLock(jobId, TimeSpan.FromSeconds(10)))
+        {
+            // Deleted behind the lock holder's back (no Hangfire writer would): the answer was read with the lock.
+            await using (var db = await OpenTestDatabaseAsync())
+            {
+                await ExecuteAsync(db, $"DELETE FROM `{Prefix}job` WHERE `id` = {jobId}");
+            }
+
+            connection.GetJobData(jobId).ShouldNotBeNull();
+            // Used once: the next read asks the server.
+            connection.GetJobData(jobId).ShouldBeNull();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Scrub_ReleasesLockAndRollsBack_WhenSessionStateIsInDoubt()
+    {
+        await using var connection = await OpenTestDatabaseAsync();
+        await ScalarAsync<long>(connection, "SELECT GET_LOCK('finstage-scrub', 0)");
+        await ExecuteAsync(connection, "START TRANSACTION");
+
+        Db.Scrub(connection);
+
+        (await ScalarAsync<long>(connection, "SELECT IS_FREE_LOCK('finstage-scrub')")).ShouldBe(1);
+        (await ScalarAsync<long>(connection, "SELECT @@in_transaction")).ShouldBe(0);
+    }
+
+    [Theory(Timeout = 10_000)]
+    [InlineData("Server=db;Database=x", false)]
+    [InlineData("Server=db;Database=x;Connection Reset=true", true)]
+    [InlineData("Server=db;Database=x;connectionreset=false", false)]
+    public async Task WithoutConnectionReset_KeepsCallersChoice_WhenConnectionStringSetsIt(string connectionString, bool reset)
+    {
+        new MySqlConnectionStringBuilder(Db.WithoutConnectionReset(connectionString)).ConnectionReset.ShouldBe(reset);
+        await Task.CompletedTask;
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task DistributedLockNames_StayWithinMySqlLimit_WhenResourceIsLong()
     {
@@ -187,7 +249,7 @@ public sealed class MySqlStorageTests : IDisposable
     {
         await using var connection = await OpenTestDatabaseAsync();
         var plan = await QueryAsync(connection,
-            $"EXPLAIN SELECT `id`, `job_id` FROM `{Prefix}job_queue` WHERE `queue` = 'default' AND `fetched_at` IS NULL ORDER BY `id` LIMIT 1 FOR UPDATE SKIP LOCKED",
+            $"EXPLAIN SELECT `id`, `job_id` FROM `{Prefix}job_queue` WHERE `queue` = 'default' AND (`fetched_at` IS NULL OR `fetched_at` < UTC_TIMESTAMP(6) - INTERVAL 300000000 MICROSECOND) ORDER BY `fetched_at`, `id` LIMIT 1 FOR UPDATE SKIP LOCKED",
             r => (Key: r["key"] as string, Extra: r["Extra"] as string));
         plan.ShouldHaveSingleItem().Key.ShouldBe("ix_queue_fetched_at");
         (plan[0].Extra ?? string.Empty).ShouldNotContain("filesort");
@@ -205,6 +267,44 @@ public sealed class MySqlStorageTests : IDisposable
         using var fetched = await waiting.WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
         fetched.JobId.ShouldBe(jobId);
         fetched.RemoveFromQueue();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task FetchNextJob_ReturnsJobWithoutWaitingForPoll_WhenSameStorageEnqueuesIt()
+    {
+        // A poll interval far longer than the test's timeout: only the storage's own wake-up can deliver the job.
+        using var storage = TestDatabase.CreateStorage(Prefix, options => options.QueuePollInterval = TimeSpan.FromMinutes(10));
+        using var worker = storage.GetConnection();
+        using var client = storage.GetConnection();
+        var jobId = CreateJob(client);
+        var waiting = Task.Run(() => worker.FetchNextJob(DefaultQueue, Cancellation), Cancellation);
+        // The worker listens from before its first look at the queue, so the job cannot slip in unnoticed.
+        (await Eventually.TrueAsync(() => storage.Signal.ListenerCount == 1, TimeSpan.FromSeconds(20), Cancellation)).ShouldBeTrue();
+
+        Enqueue(client, jobId);
+
+        using var fetched = await waiting.WaitAsync(TimeSpan.FromSeconds(30), Cancellation);
+        fetched.JobId.ShouldBe(jobId);
+        fetched.RemoveFromQueue();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task FetchNextJob_ReturnsRequeuedJobWithoutWaitingForPoll_WhenSameStorageRequeuesIt()
+    {
+        using var storage = TestDatabase.CreateStorage(Prefix, options => options.QueuePollInterval = TimeSpan.FromMinutes(10));
+        using var connection = storage.GetConnection();
+        using var worker = storage.GetConnection();
+        Enqueue(connection, CreateJob(connection));
+        var first = connection.FetchNextJob(DefaultQueue, Cancellation);
+        var waiting = Task.Run(() => worker.FetchNextJob(DefaultQueue, Cancellation), Cancellation);
+        (await Eventually.TrueAsync(() => storage.Signal.ListenerCount == 1, TimeSpan.FromSeconds(20), Cancellation)).ShouldBeTrue();
+
+        first.Requeue();
+        first.Dispose();
+
+        using var again = await waiting.WaitAsync(TimeSpan.FromSeconds(30), Cancellation);
+        again.JobId.ShouldBe(first.JobId);
+        again.RemoveFromQueue();
     }
 
     // Row: TransactionScope promoted to XA.
@@ -269,6 +369,61 @@ public sealed class MySqlStorageTests : IDisposable
         (_storage.Db.RetriedCount - retriedBefore).ShouldBe(1);
         using var connection = _storage.GetConnection();
         connection.GetAllEntriesFromHash("dl")!.Values.ShouldBe(["ours", "ours"]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Write_RetriesAndCommits_WhenBatchIsChosenAsDeadlockVictim()
+    {
+        var t = _storage.Db.Tables;
+        await using (var setup = await OpenTestDatabaseAsync())
+        {
+            await ExecuteAsync(setup, $"INSERT INTO {t.Hash} (`key`, `field`, `value`) VALUES ('dlb', 'a', '0'), ('dlb', 'b', '0')");
+        }
+
+        await using var rival = await OpenTestDatabaseAsync();
+        await using var rivalTx = await rival.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, Cancellation);
+        // The rival holds row b and has written more, so InnoDB picks our batch as the victim.
+        var ballast = string.Join(", ", Enumerable.Range(0, 200).Select(i => $"('dlb-ballast', '{i}')"));
+        await ExecuteAsync(rival, $"INSERT INTO {t.List} (`key`, `value`) VALUES {ballast}", rivalTx);
+        await ExecuteAsync(rival, $"UPDATE {t.Hash} SET `value` = 'rival' WHERE `key` = 'dlb' AND `field` = 'b'", rivalTx);
+
+        var retriedBefore = _storage.Db.RetriedCount;
+        // One round trip: row a, then row b, which waits for the rival.
+        var ours = Task.Run(() => _storage.Db.Write(
+        [
+            new Statement($"UPDATE {t.Hash} SET `value` = 'ours' WHERE `key` = 'dlb' AND `field` = 'a'"),
+            new Statement($"UPDATE {t.Hash} SET `value` = 'ours' WHERE `key` = 'dlb' AND `field` = 'b'"),
+        ]), Cancellation);
+        WaitUntilBatchWaits("'ours'");
+        // Now the rival goes for row a, which our batch holds: a deadlock.
+        await ExecuteAsync(rival, $"UPDATE {t.Hash} SET `value` = 'rival' WHERE `key` = 'dlb' AND `field` = 'a'", rivalTx);
+        await rivalTx.CommitAsync(Cancellation);
+        await ours;
+
+        (_storage.Db.RetriedCount - retriedBefore).ShouldBe(1);
+        using var connection = _storage.GetConnection();
+        connection.GetAllEntriesFromHash("dlb")!.Values.ShouldBe(["ours", "ours"]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task WriteTransaction_CommitsNothing_WhenAStatementFailsPartWay()
+    {
+        using var connection = (JobStorageConnection)_storage.GetConnection();
+        using (var tx = connection.CreateWriteTransaction())
+        {
+            // Written in table order: the counter first, then the set (whose value is too long), then the hash.
+            tx.IncrementCounter("stats:partial");
+            tx.AddToSet("partial", new string('v', 300));
+            tx.SetRangeInHash("partial", [new("field", "value")]);
+            Should.Throw<MySqlException>(tx.Commit);
+        }
+
+        connection.GetCounter("stats:partial").ShouldBe(0);
+        connection.GetAllItemsFromSet("partial").ShouldBeEmpty();
+        connection.GetAllEntriesFromHash("partial").ShouldBeNull();
+        // The failed batch's session went back to the pool with its transaction rolled back, not open.
+        _storage.Db.Use(c => c.Scalar<long>("SELECT @@in_transaction")).ShouldBe(0);
+        await Task.CompletedTask;
     }
 
     [Fact(Timeout = 120_000)]
@@ -612,6 +767,29 @@ public sealed class MySqlStorageTests : IDisposable
         }
 
         throw new TimeoutException("The rival transaction never started waiting.");
+    }
+
+    private static void WaitUntilBatchWaits(string marker)
+    {
+        // Our batch's session has been running its query for a second: its first UPDATE takes microseconds, so it
+        // is waiting for the rival's row lock in its second. (The lock-wait tables need the PROCESS privilege.)
+        using var admin = new MySqlConnection(TestDatabase.AdminConnectionString);
+        admin.Open();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var command = new MySqlCommand(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND TIME_MS > 1000 AND INFO LIKE @marker AND ID <> CONNECTION_ID()", admin);
+            command.Parameters.AddWithValue("@marker", $"%{marker}%");
+            if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                return;
+            }
+
+            Thread.Sleep(50);
+        }
+
+        throw new TimeoutException("Our batch never started waiting.");
     }
 
     private static async Task<long> SessionsOnTestDatabaseAsync()

@@ -417,6 +417,83 @@ public abstract class StorageContractTests : IDisposable
         }, Deadline, Cancellation)).ShouldBeTrue();
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task SetJobState_SetsStateAndExpiry_WhenBothChangeInOneTransaction()
+    {
+        using var connection = Open();
+        var jobId = CreateJob(connection);
+        Commit(connection, tx =>
+        {
+            tx.SetJobState(jobId, new EnqueuedState("default"));
+            tx.PersistJob(jobId);
+        });
+        connection.GetJobData(jobId)!.State.ShouldBe(EnqueuedState.StateName);
+        Monitor().JobDetails(jobId)!.ExpireAt.ShouldBeNull();
+
+        Commit(connection, tx =>
+        {
+            tx.SetJobState(jobId, new SucceededState(null, 1, 1));
+            tx.ExpireJob(jobId, TimeSpan.FromMinutes(30));
+        });
+        connection.GetJobData(jobId)!.State.ShouldBe(SucceededState.StateName);
+        connection.GetStateData(jobId)!.Name.ShouldBe(SucceededState.StateName);
+        Monitor().JobDetails(jobId)!.ExpireAt!.Value.ShouldBe(DateTime.UtcNow.AddMinutes(30), TimeSpan.FromMinutes(1));
+
+        // The later of two expiry changes to one job in one transaction wins.
+        Commit(connection, tx =>
+        {
+            tx.ExpireJob(jobId, TimeSpan.FromMinutes(30));
+            tx.PersistJob(jobId);
+        });
+        Monitor().JobDetails(jobId)!.ExpireAt.ShouldBeNull();
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task GetJobData_ReturnsOwnChanges_WhenConnectionChangedJobUnderItsLock()
+    {
+        using var connection = Open();
+        var jobId = CreateJob(connection);
+        using (connection.AcquireDistributedJobLock(jobId, TimeSpan.FromSeconds(10)))
+        {
+            connection.SetJobParameter(jobId, "Seen", "yes");
+            connection.GetJobData(jobId)!.ParametersSnapshot!["Seen"].ShouldBe("yes");
+
+            Commit(connection, tx => tx.SetJobState(jobId, new EnqueuedState("default")));
+            connection.GetJobData(jobId)!.State.ShouldBe(EnqueuedState.StateName);
+        }
+
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task GetJobData_ReturnsOtherConnectionsChanges_WhenJobLockWasReleasedInBetween()
+    {
+        using var connection = Open();
+        using var other = Open();
+        var jobId = CreateJob(connection);
+        using (connection.AcquireDistributedJobLock(jobId, TimeSpan.FromSeconds(10)))
+        {
+        }
+
+        Commit(other, tx => tx.SetJobState(jobId, new EnqueuedState("default")));
+
+        connection.GetJobData(jobId)!.State.ShouldBe(EnqueuedState.StateName);
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task GetJobData_ReturnsNull_WhenJobLockIsTakenForMissingJob()
+    {
+        using var connection = Open();
+        using (connection.AcquireDistributedJobLock("87654321", TimeSpan.FromSeconds(10)))
+        {
+            connection.GetJobData("87654321").ShouldBeNull();
+        }
+
+        await Task.CompletedTask;
+    }
+
     // ---- Counters ----------------------------------------------------------------------------
 
     [Fact(Timeout = 60_000)]
@@ -664,6 +741,23 @@ public abstract class StorageContractTests : IDisposable
         });
 
         extended.GetAllItemsFromList("list").ShouldBe(["5", "4", "3"]);
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task TrimList_EmptiesOnlyThatList_WhenRangeIsEmpty()
+    {
+        using var connection = Open();
+        Commit(connection, tx =>
+        {
+            tx.InsertToList("trimmed", "a");
+            tx.InsertToList("trimmed", "b");
+            tx.InsertToList("kept", "c");
+            tx.TrimList("trimmed", 2, 1);
+        });
+
+        connection.GetAllItemsFromList("trimmed").ShouldBeEmpty();
+        connection.GetAllItemsFromList("kept").ShouldBe(["c"]);
         await Task.CompletedTask;
     }
 

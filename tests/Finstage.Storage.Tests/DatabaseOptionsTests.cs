@@ -17,7 +17,8 @@ public sealed class DatabaseOptionsTests(StorageFixture storage)
         built.MinimumPoolSize.ShouldBe(20u);
         built.MaximumPoolSize.ShouldBe(50u);
         built.ConnectionLifeTime.ShouldBe(600u);
-        built.ConnectionReset.ShouldBeTrue();
+        // No reset round trip per checkout; NewsSessions replaces a connection that turns out dead.
+        built.ConnectionReset.ShouldBeFalse();
         built.ConnectionTimeout.ShouldBe(60u);
         built.DefaultCommandTimeout.ShouldBe(60u);
         built.CharacterSet.ShouldBe("utf8mb4");
@@ -33,7 +34,7 @@ public sealed class DatabaseOptionsTests(StorageFixture storage)
                 ["Database:MaxPoolSize"] = "7",
                 ["Database:ConnectionLifetimeSeconds"] = "120",
                 ["Database:ConnectionIdleTimeoutSeconds"] = "30",
-                ["Database:ValidateOnCheckout"] = "false",
+                ["Database:ValidateOnCheckout"] = "true",
                 ["Database:ConnectTimeoutSeconds"] = "5",
                 ["Database:CommandTimeoutSeconds"] = "9",
             }));
@@ -46,7 +47,7 @@ public sealed class DatabaseOptionsTests(StorageFixture storage)
         used.MaximumPoolSize.ShouldBe(7u);
         used.ConnectionLifeTime.ShouldBe(120u);
         used.ConnectionIdleTimeout.ShouldBe(30u);
-        used.ConnectionReset.ShouldBeFalse();
+        used.ConnectionReset.ShouldBeTrue();
         used.ConnectionTimeout.ShouldBe(5u);
         used.DefaultCommandTimeout.ShouldBe(9u);
         db.Database.GetCommandTimeout().ShouldBe(9);

@@ -34,6 +34,22 @@ public sealed class NewsApiTests(StorageFixture storage) : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task ListNews_ReturnsEverySymbolExactlyInOrdinalOrder_WhenSymbolsHoldJsonSpecialCharacters()
+    {
+        // The page reads each article's symbols as one JSON array from the database.
+        string[] symbols = ["^GSPC", "A\"B\\C", "DX-Y.NYB", "ÉTF/ü", "AAPL"];
+        await storage.Writer.StoreAsync([.. symbols.Select(symbol => Crawls.Crawled(symbol, "yahoo", Crawls.Article(1)))], Cancel);
+        string[] expected = ["A\"B\\C", "AAPL", "DX-Y.NYB", "^GSPC", "ÉTF/ü"];
+
+        var listed = (await GetPageAsync("/api/news?symbol=%5EGSPC")).GetProperty("items")[0];
+        using var one = await _client.GetAsync(new Uri("/api/news/" + listed.GetProperty("id").GetString(), UriKind.Relative), Cancel);
+        var article = await one.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+
+        listed.GetProperty("symbols").EnumerateArray().Select(s => s.GetString()).ShouldBe(expected);
+        article.GetProperty("symbols").EnumerateArray().Select(s => s.GetString()).ShouldBe(expected);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task ListNews_FiltersBySymbolAndSource_WhenBothAreGiven()
     {
         await storage.Writer.StoreAsync(

@@ -12,7 +12,8 @@ namespace Finstage.Crawler.Fetching;
 /// the feed, or <see cref="CrawlFailed"/> with the reason.
 /// </summary>
 public sealed class FeedCrawler(
-    SourceCatalog sources, FeedFetcher fetcher, IOptions<FetchOptions> options, CrawlerMetrics metrics, TimeProvider clock)
+    SourceCatalog sources, FeedFetcher fetcher, IOptions<FetchOptions> options, IOptions<BusOptions> bus, CrawlerMetrics metrics,
+    TimeProvider clock)
 {
     /// <summary>
     /// Crawls the request; a <paramref name="repeated"/> one (redelivered, or retried after its result
@@ -79,7 +80,18 @@ public sealed class FeedCrawler(
             return Failed(request, CrawlFailureReason.ParseError, $"{url}: {string.Join("; ", parsed.Feed.Warnings)}",
                 fetched.Attempts, fetched.HttpStatus, started);
         }
-        return Crawled(request, fetched, parsed.Feed.Items, notModified: false, started);
+        // What the feed describes can be far larger than the feed: cut to what storage keeps, and
+        // refuse what would still not fit a message (this service's body cap stands for its consumers').
+        var articles = OutgoingArticles.Fit(parsed.Feed.Items);
+        var cap = bus.Value.MaxMessageBytes;
+        var limit = cap - Math.Min(OutgoingArticles.EnvelopeAllowance, cap / 4);
+        if (OutgoingArticles.JsonBytes(articles, limit) is null)
+        {
+            return Failed(request, CrawlFailureReason.TooLarge,
+                $"{url}: its {articles.Count} articles come to more than {limit} bytes as a message (Bus:MaxMessageBytes is {cap}).",
+                fetched.Attempts, fetched.HttpStatus, started);
+        }
+        return Crawled(request, fetched, articles, notModified: false, started);
     }
 
     private NewsCrawled Crawled(CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>

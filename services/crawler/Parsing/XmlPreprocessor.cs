@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -23,6 +24,12 @@ internal sealed partial class XmlPreprocessor
     private long _expanded;
     private FeedParseResult? _failure;
 
+    // XML 1.0 forbids most C0 control characters and U+FFFE/U+FFFF even as plain text, and the reader stops at
+    // the first one: a single stray control byte in one title would lose every item after it.
+    private static readonly SearchValues<char> ForbiddenCharacters = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\u000E\u000F" +
+        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\uFFFE\uFFFF");
+
     private XmlPreprocessor(string text, FeedParserOptions options, List<string> warnings)
     {
         _text = text;
@@ -34,7 +41,34 @@ internal sealed partial class XmlPreprocessor
     public readonly record struct Outcome(string? Text, string? RootName, FeedParseResult? Failure);
 
     public static Outcome Prepare(string text, FeedParserOptions options, List<string> warnings) =>
-        new XmlPreprocessor(text, options, warnings).Run();
+        new XmlPreprocessor(WithoutForbiddenCharacters(text, warnings), options, warnings).Run();
+
+    private static string WithoutForbiddenCharacters(string text, List<string> warnings)
+    {
+        var first = text.AsSpan().IndexOfAny(ForbiddenCharacters);
+        if (first < 0)
+        {
+            return text;
+        }
+
+        warnings.Add("control characters XML forbids removed");
+        var sb = new StringBuilder(text.Length);
+        sb.Append(text, 0, first);
+        foreach (var c in text.AsSpan(first))
+        {
+            if (c is '\u000B' or '\u000C')
+            {
+                // Vertical tab and form feed separate words like a space does.
+                sb.Append(' ');
+            }
+            else if (!ForbiddenCharacters.Contains(c))
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
 
     private Outcome Run()
     {

@@ -46,9 +46,10 @@ public static class CrawlsApi
         var symbols = request?.Symbols is { } given
             ? given.Select(symbol => symbol?.Trim() ?? "").ToArray()
             : source is null ? [] : [.. options.SymbolsOf(source)];
-        if (symbols.Any(symbol => symbol.Length is 0 or > 128))
+        // No ticker holds a control character; one would reach the crawler's URLs and the database.
+        if (symbols.Any(symbol => symbol.Length is 0 or > 128 || symbol.Any(char.IsControl)))
         {
-            errors["symbols"] = ["Every symbol must be 1 to 128 characters long."];
+            errors["symbols"] = ["Every symbol must be 1 to 128 characters long, without control characters."];
         }
         else if (request?.Symbols is not null && symbols.Length == 0)
         {

@@ -50,9 +50,10 @@ internal sealed class QueryReader
             return null;
         }
         value = value.Trim();
-        if (value.Length == 0 || value.Length > maxLength)
+        // The database's collation ignores NUL and other controls: "AAPL\0" would match AAPL.
+        if (value.Length == 0 || value.Length > maxLength || value.Any(char.IsControl))
         {
-            Fail(name, $"'{name}' must be 1 to {maxLength} characters long.");
+            Fail(name, $"'{name}' must be 1 to {maxLength} characters long, without control characters.");
             return null;
         }
         return value;
@@ -64,7 +65,9 @@ internal sealed class QueryReader
         {
             return byDefault;
         }
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit is < 1 or > MaxLimit)
+        // Digits only: .NET's parser also takes "5\0" for 5.
+        if (!value.All(char.IsAsciiDigit) || !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit)
+            || limit is < 1 or > MaxLimit)
         {
             Fail(name, $"'{name}' must be a whole number from 1 to {MaxLimit}.");
             return byDefault;
@@ -78,7 +81,8 @@ internal sealed class QueryReader
         {
             return null;
         }
-        if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var time))
+        if (value.Any(char.IsControl)
+            || !DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var time))
         {
             Fail(name, $"'{name}' must be an ISO 8601 date or time, such as 2026-08-14 or 2026-08-14T07:54:20Z.");
             return null;
@@ -107,12 +111,14 @@ internal sealed class QueryReader
         {
             return null;
         }
-        if (!System.Enum.TryParse<T>(value, ignoreCase: true, out var parsed) || !System.Enum.IsDefined(parsed) || int.TryParse(value, out _))
+        // By name only: Enum.TryParse also takes numbers and "A,B" lists (read as flags).
+        var known = System.Enum.GetNames<T>().FirstOrDefault(known => known.Equals(value, StringComparison.OrdinalIgnoreCase));
+        if (known is null)
         {
             Fail(name, $"'{name}' must be one of {string.Join(", ", System.Enum.GetNames<T>())}.");
             return null;
         }
-        return parsed;
+        return System.Enum.Parse<T>(known);
     }
 
     public Guid? Guid(string name, string? value)
@@ -121,7 +127,7 @@ internal sealed class QueryReader
         {
             return null;
         }
-        if (!System.Guid.TryParse(value, out var id))
+        if (value.Any(char.IsControl) || !System.Guid.TryParse(value, out var id))
         {
             Fail(name, $"'{name}' must be a GUID.");
             return null;

@@ -11,6 +11,9 @@ internal static class ColumnLimits
     public const int ExternalId = 512;
     public const int Detail = 2000;
 
+    /// <summary>Characters of a summary (a mediumtext column holds 16 MB): at most 4 MB of UTF-8, so one row always fits max_allowed_packet.</summary>
+    public const int Summary = 1_000_000;
+
     /// <summary>Cuts a value to a column's length, so one overlong field cannot poison a whole batch.</summary>
     public static string? Fit(string? value, int length)
     {

@@ -123,7 +123,7 @@ internal sealed record ArticleRow(
             ColumnLimits.Fit(url, ColumnLimits.Url)!,
             ColumnLimits.Fit(source, ColumnLimits.Source)!,
             ColumnLimits.Fit(article.Title.Trim(), ColumnLimits.Title)!,
-            article.Summary,
+            ColumnLimits.Fit(article.Summary, ColumnLimits.Summary),
             ColumnLimits.Fit(article.Author, ColumnLimits.Name),
             ColumnLimits.Fit(article.Publisher, ColumnLimits.Name),
             ColumnLimits.Fit(article.ImageUrl, ColumnLimits.Url),

@@ -29,8 +29,12 @@ public sealed class DatabaseOptions
     [Range(1, 86_400)]
     public int ConnectionIdleTimeoutSeconds { get; set; } = 180;
 
-    /// <summary>Reset and thereby validate a connection when it leaves the pool (pool_pre_ping).</summary>
-    public bool ValidateOnCheckout { get; set; } = true;
+    /// <summary>
+    /// Reset and thereby validate a connection when it leaves the pool (pool_pre_ping). Off by default:
+    /// it is a round trip to the server on every checkout (one per API request), nothing here leaves
+    /// session state behind, and <see cref="NewsSessions"/> replaces a connection found dead in use.
+    /// </summary>
+    public bool ValidateOnCheckout { get; set; }
 
     /// <summary>Seconds to open a connection or wait for a free one.</summary>
     [Range(1, 600)]
@@ -75,6 +79,10 @@ public sealed class DatabaseOptions
             ConnectionTimeout = (uint)ConnectTimeoutSeconds,
             DefaultCommandTimeout = (uint)CommandTimeoutSeconds,
             CharacterSet = "utf8mb4",
+            // What Pomelo adds to the connections it opens: with them the read API's plain connections
+            // come from the same pool as EF Core's.
+            AllowUserVariables = true,
+            UseAffectedRows = false,
         };
         return builder.ConnectionString;
     }

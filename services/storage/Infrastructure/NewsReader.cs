@@ -1,6 +1,6 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Finstage.Storage.Apis;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
@@ -34,9 +34,10 @@ public sealed record SourceHealthView(
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>
-/// The read API's queries. The keyset-paged lists are SQL by hand because the key is binary and
-/// EF Core cannot express "(time, key) after the cursor" on it; each walks one index. The
-/// aggregates are LINQ.
+/// The read API's queries. The keyset-paged lists and the single article are SQL by hand on a plain
+/// pooled connection (<see cref="NewsSessions.QueryAsync"/>): the key is binary and EF Core cannot
+/// express "(time, key) after the cursor" on it, and a page is one statement that walks one index.
+/// The aggregates are LINQ.
 /// </summary>
 public sealed class NewsReader(NewsSessions sessions)
 {
@@ -44,13 +45,20 @@ public sealed class NewsReader(NewsSessions sessions)
         "a.`id`, a.`url`, a.`title`, a.`summary`, a.`source`, a.`publisher`, a.`author`, a.`image_url`, a.`external_id`," +
         " a.`published_at`, a.`first_seen_at`, a.`last_seen_at`";
 
+    // Every symbol of the article in the same statement, so a page is one round trip: one primary-key
+    // range per row instead of a second statement with an IN list of the page's ids (which cost the
+    // server more than the page itself). JSON, so no symbol text can break the list apart;
+    // JSON_ARRAYAGG is in MariaDB 10.5+ and MySQL 8. No symbols at all gives NULL: an empty list.
+    private const string SymbolsColumn =
+        "(SELECT JSON_ARRAYAGG(l.`symbol`) FROM `article_symbols` l WHERE l.`article_id` = a.`id`)";
+
     public Task<Page<ArticleView>> ListNewsAsync(NewsFilter filter, CancellationToken cancellationToken) =>
-        sessions.ReadAsync(async (db, ct) =>
+        sessions.QueryAsync(async (connection, ct) =>
         {
-            var command = new MySqlCommand();
+            await using var command = new MySqlCommand { Connection = connection };
             var where = new List<string>();
             string sortAt, key;
-            var sql = new StringBuilder("SELECT ").Append(ArticleColumns);
+            var sql = new StringBuilder("SELECT ").Append(ArticleColumns).Append(", ").Append(SymbolsColumn);
             if (filter.Symbol is not null)
             {
                 // A symbol's page comes from the link table's (symbol, sort_at, article_id) index.
@@ -97,48 +105,40 @@ public sealed class NewsReader(NewsSessions sessions)
             command.Parameters.AddWithValue("@limit", filter.Limit + 1);
             command.CommandText = sql.ToString();
 
-            var rows = new List<(ArticleView View, DateTime SortAt)>();
-            await using (command)
-            await using (var reader = await ExecuteReaderAsync(db, command, ct))
+            var items = new List<ArticleView>(filter.Limit);
+            var lastSortAt = default(DateTime);
+            var more = false;
+            await using (var reader = await command.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
                 {
-                    rows.Add((ReadArticle(reader, []), Utc(reader.GetDateTime(12))));
+                    if (items.Count == filter.Limit)
+                    {
+                        // The row after the page only says that there is a next page.
+                        more = true;
+                        break;
+                    }
+                    items.Add(ReadArticle(reader));
+                    lastSortAt = Utc(reader.GetDateTime(13));
                 }
             }
-            var page = rows.Take(filter.Limit).ToList();
-            var symbols = await SymbolsOfAsync(db, page.Select(row => row.View.Id).ToList(), ct);
-            var items = page.Select(row => row.View with { Symbols = symbols.GetValueOrDefault(row.View.Id, []) }).ToList();
-            var next = rows.Count > filter.Limit ? new PageCursor(page[^1].SortAt, page[^1].View.Id).Encode() : null;
+            var next = more ? new PageCursor(lastSortAt, items[^1].Id).Encode() : null;
             return new Page<ArticleView>(items, next);
         }, cancellationToken);
-
     public Task<ArticleView?> FindArticleAsync(byte[] id, CancellationToken cancellationToken) =>
-        sessions.ReadAsync(async (db, ct) =>
+        sessions.QueryAsync(async (connection, ct) =>
         {
-            var command = new MySqlCommand("SELECT " + ArticleColumns + " FROM `articles` a WHERE a.`id` = @id");
+            await using var command = new MySqlCommand(
+                "SELECT " + ArticleColumns + ", " + SymbolsColumn + " FROM `articles` a WHERE a.`id` = @id", connection);
             command.Parameters.AddWithValue("@id", id);
-            ArticleView? article = null;
-            await using (command)
-            await using (var reader = await ExecuteReaderAsync(db, command, ct))
-            {
-                if (await reader.ReadAsync(ct))
-                {
-                    article = ReadArticle(reader, []);
-                }
-            }
-            if (article is null)
-            {
-                return null;
-            }
-            var symbols = await SymbolsOfAsync(db, [article.Id], ct);
-            return article with { Symbols = symbols.GetValueOrDefault(article.Id, []) };
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct) ? ReadArticle(reader) : null;
         }, cancellationToken);
 
     public Task<Page<CrawlRun>> ListCrawlsAsync(CrawlFilter filter, CancellationToken cancellationToken) =>
-        sessions.ReadAsync(async (db, ct) =>
+        sessions.QueryAsync(async (connection, ct) =>
         {
-            var command = new MySqlCommand();
+            await using var command = new MySqlCommand { Connection = connection };
             var where = new List<string>();
             void Equal(string column, string name, object? value)
             {
@@ -168,8 +168,7 @@ public sealed class NewsReader(NewsSessions sessions)
             command.CommandText = sql.ToString();
 
             var rows = new List<CrawlRun>();
-            await using (command)
-            await using (var reader = await ExecuteReaderAsync(db, command, ct))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
                 {
@@ -250,45 +249,8 @@ public sealed class NewsReader(NewsSessions sessions)
             return result;
         }, cancellationToken);
 
-    private static async Task<Dictionary<string, List<string>>> SymbolsOfAsync(NewsDbContext db, List<string> ids, CancellationToken ct)
-    {
-        var symbols = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        if (ids.Count == 0)
-        {
-            return symbols;
-        }
-        var command = new MySqlCommand();
-        var names = ids.Select((id, i) =>
-        {
-            var name = "@id" + i.ToString(CultureInfo.InvariantCulture);
-            command.Parameters.AddWithValue(name, Convert.FromHexString(id));
-            return name;
-        });
-        command.CommandText = $"SELECT `article_id`, `symbol` FROM `article_symbols` WHERE `article_id` IN ({string.Join(",", names)}) ORDER BY `symbol`";
-        await using (command)
-        await using (var reader = await ExecuteReaderAsync(db, command, ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                var id = ArticleId.ToHex((byte[])reader[0]);
-                if (!symbols.TryGetValue(id, out var list))
-                {
-                    symbols[id] = list = [];
-                }
-                list.Add(reader.GetString(1));
-            }
-        }
-        return symbols;
-    }
-
-    private static async Task<DbDataReader> ExecuteReaderAsync(NewsDbContext db, MySqlCommand command, CancellationToken ct)
-    {
-        await db.Database.OpenConnectionAsync(ct);
-        command.Connection = (MySqlConnection)db.Database.GetDbConnection();
-        return await command.ExecuteReaderAsync(ct);
-    }
-
-    private static ArticleView ReadArticle(DbDataReader reader, IReadOnlyList<string> symbols) => new(
+    // The columns of ArticleColumns, then SymbolsColumn.
+    private static ArticleView ReadArticle(MySqlDataReader reader) => new(
         ArticleId.ToHex((byte[])reader[0]),
         reader.GetString(1),
         reader.GetString(2),
@@ -301,9 +263,27 @@ public sealed class NewsReader(NewsSessions sessions)
         reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
         Utc(reader.GetDateTime(10)),
         Utc(reader.GetDateTime(11)),
-        symbols);
+        reader.IsDBNull(12) ? [] : ParseSymbols(reader.GetString(12)));
 
-    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    // The JSON array of SymbolsColumn, in ordinal order: the server's aggregate promises no order, and
+    // MySQL 8 cannot be asked for one inside JSON_ARRAYAGG.
+    private static string[] ParseSymbols(string json)
+    {
+        var symbols = new List<string>(2);
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                symbols.Add(reader.GetString()!);
+            }
+        }
+        var sorted = symbols.ToArray();
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return sorted;
+    }
+
+    private static string? NullableString(MySqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 

@@ -1,5 +1,8 @@
 using System.Data;
+using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
 
 namespace Finstage.Storage.Infrastructure;
 
@@ -8,16 +11,34 @@ namespace Finstage.Storage.Infrastructure;
 /// service's <c>session_scope()</c>: a unit of work commits on success, rolls back on any
 /// exception and always returns its context (and connection) to the pool. Transient MySQL
 /// failures re-run the whole unit through the execution strategy, so work must be repeatable.
+/// A pooled connection the server has closed (a restart, a network cut) fails its first command;
+/// that clears the pool and the scope runs once more on a new connection.
 /// </summary>
-public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts)
+public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOptions<StorageConnection> connection)
 {
+    private readonly string _connectionString = connection.Value.ConnectionString!;
+
     /// <summary>A read-only scope: no tracking, no transaction.</summary>
-    public async Task<T> ReadAsync<T>(Func<NewsDbContext, CancellationToken, Task<T>> query, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        db.ChangeTracker.QueryTrackingBehavior = QueryTrackingBehavior.NoTracking;
-        return await query(db, cancellationToken);
-    }
+    public Task<T> ReadAsync<T>(Func<NewsDbContext, CancellationToken, Task<T>> query, CancellationToken cancellationToken) =>
+        OnNewConnectionIfLostAsync(async () =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            db.ChangeTracker.QueryTrackingBehavior = QueryTrackingBehavior.NoTracking;
+            return await query(db, cancellationToken);
+        });
+
+    /// <summary>
+    /// A read on a plain connection from the same pool, without a <see cref="NewsDbContext"/>: for the
+    /// read API's hand-written queries, which need nothing of EF Core (renting a context and opening
+    /// through it is most of the service's own cost of a page; see docs/decisions/0005-read-path.md).
+    /// </summary>
+    public Task<T> QueryAsync<T>(Func<MySqlConnection, CancellationToken, Task<T>> query, CancellationToken cancellationToken) =>
+        OnNewConnectionIfLostAsync(async () =>
+        {
+            await using var connection = new MySqlConnection(_connectionString);
+            await connection.OpenAsync(cancellationToken);
+            return await query(connection, cancellationToken);
+        });
 
     /// <summary>A unit of work: tracked changes are saved and committed together, or not at all.</summary>
     public Task<T> WriteAsync<T>(Func<NewsDbContext, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
@@ -30,7 +51,11 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts)
     public Task<T> BatchAsync<T>(Func<NewsDbContext, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunInTransactionAsync(work, detectChanges: false, cancellationToken);
 
-    private async Task<T> RunInTransactionAsync<T>(
+    private Task<T> RunInTransactionAsync<T>(
+        Func<NewsDbContext, CancellationToken, Task<T>> work, bool detectChanges, CancellationToken cancellationToken) =>
+        OnNewConnectionIfLostAsync(() => RunInTransactionOnceAsync(work, detectChanges, cancellationToken));
+
+    private async Task<T> RunInTransactionOnceAsync<T>(
         Func<NewsDbContext, CancellationToken, Task<T>> work, bool detectChanges, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -65,6 +90,38 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts)
             verifySucceeded: null,
             cancellationToken);
     }
+
+    // The pool does not check a connection it hands out (Database:ValidateOnCheckout is off: that check
+    // is a round trip per checkout), so a connection the server closed fails its first command. When one
+    // has, the others in the pool are from before the same restart or network cut: clear them all, and
+    // run the scope once more on a new connection. Scopes are repeatable (reads, and units of work that
+    // roll back or were never committed), as the execution strategy already requires.
+    private async Task<T> OnNewConnectionIfLostAsync<T>(Func<Task<T>> scope)
+    {
+        try
+        {
+            return await scope();
+        }
+        catch (Exception error) when (IsConnectionLost(error))
+        {
+            await using (var pooled = new MySqlConnection(_connectionString))
+            {
+                await MySqlConnection.ClearPoolAsync(pooled, CancellationToken.None);
+            }
+            return await scope();
+        }
+    }
+
+    /// <summary>
+    /// The connection broke under a command (end of stream, reset), as opposed to an SQL error or a
+    /// refused connect. MySqlConnector throws the I/O failure bare or inside a <see cref="MySqlException"/>.
+    /// </summary>
+    internal static bool IsConnectionLost(Exception error) => error switch
+    {
+        MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => false,
+        IOException or SocketException => true,
+        _ => error.InnerException is { } inner && IsConnectionLost(inner),
+    };
 
     // When the connection itself is gone the server has already rolled back; the failure
     // that got us here is the one worth reporting, not the failed rollback.

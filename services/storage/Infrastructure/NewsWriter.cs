@@ -31,7 +31,7 @@ public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, Storag
             }
 
             var (links, runs) = plan.Resolve(stored, now);
-            foreach (var chunk in plan.Articles.Chunk(UpsertStatements.ChunkSize))
+            foreach (var chunk in UpsertStatements.ArticleChunks(plan.Articles))
             {
                 await ExecuteAsync(UpsertStatements.Articles(chunk), connection, transaction, ct);
             }

@@ -13,6 +13,13 @@ internal static class UpsertStatements
     /// <summary>Rows per statement: well under MySQL's 65,535 placeholders and max_allowed_packet.</summary>
     public const int ChunkSize = 500;
 
+    /// <summary>
+    /// Characters of text per articles statement. At most 3 UTF-8 bytes each, that is 6 MB: far
+    /// under MariaDB's default max_allowed_packet (16 MB), however long the summaries of a batch
+    /// are, and one row (its summary cut to <see cref="ColumnLimits.Summary"/>) always fits.
+    /// </summary>
+    public const int MaxStatementCharacters = 2 * 1024 * 1024;
+
     private const string ArticleColumns =
         "`id`,`url`,`source`,`title`,`summary`,`author`,`publisher`,`image_url`,`external_id`,`published_at`,`sort_at`,`first_seen_at`,`last_seen_at`";
 
@@ -27,6 +34,30 @@ internal static class UpsertStatements
         " `external_id` = COALESCE(VALUES(`external_id`), `external_id`)," +
         " `published_at` = COALESCE(`published_at`, VALUES(`published_at`))," +
         " `last_seen_at` = GREATEST(`last_seen_at`, VALUES(`last_seen_at`))";
+
+    /// <summary>Articles in chunks of at most <see cref="ChunkSize"/> rows and <see cref="MaxStatementCharacters"/> of text.</summary>
+    public static IEnumerable<List<ArticleRow>> ArticleChunks(IReadOnlyList<ArticleRow> rows)
+    {
+        var chunk = new List<ArticleRow>();
+        long characters = 0;
+        foreach (var row in rows)
+        {
+            var size = row.Url.Length + row.Title.Length + (row.Summary?.Length ?? 0) + (row.Author?.Length ?? 0)
+                + (row.Publisher?.Length ?? 0) + (row.ImageUrl?.Length ?? 0) + (row.ExternalId?.Length ?? 0);
+            if (chunk.Count == ChunkSize || (chunk.Count > 0 && characters + size > MaxStatementCharacters))
+            {
+                yield return chunk;
+                chunk = [];
+                characters = 0;
+            }
+            chunk.Add(row);
+            characters += size;
+        }
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
+        }
+    }
 
     public static MySqlCommand Articles(IReadOnlyList<ArticleRow> rows)
     {

@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Finstage.Storage.Infrastructure;
+using Finstage.Testing;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+
+namespace Finstage.Storage.Tests;
+
+/// <summary>
+/// The pool hands out connections unchecked (no reset round trip per checkout), so a connection the
+/// server has closed since it was pooled must be replaced by the session scopes, not reach the caller.
+/// Each test uses a host of its own, with a pool of its own, so killing its connections touches no other.
+/// </summary>
+public sealed class ConnectionLossTests(StorageFixture storage) : IAsyncLifetime
+{
+    private const int Pooled = 4;
+
+    private WebApplicationFactory<Program> _host = null!;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private NewsSessions Sessions => _host.Services.GetRequiredService<NewsSessions>();
+
+    public async ValueTask InitializeAsync()
+    {
+        await storage.ResetAsync();
+        // A pool size no other host uses makes a connection string, and so a pool, of this host's own.
+        _host = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+            StorageFixture.Configure(web, storage.ConnectionString, storage.Broker, new Dictionary<string, string?> { ["Database:MaxPoolSize"] = "9" }));
+        _ = _host.Services;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Whatever happened, no later host with this pool may inherit a dead connection from it.
+        await using (var pooled = new MySqlConnection(_host.Services.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString))
+        {
+            await MySqlConnection.ClearPoolAsync(pooled);
+        }
+        await _host.DisposeAsync();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task QueryAsync_TakesEfCoresLastConnection_WhenBothUseThePool()
+    {
+        var plain = await Sessions.QueryAsync(ConnectionIdAsync, Cancel);
+        var ef = await Sessions.ReadAsync(async (db, ct) =>
+        {
+            await db.Database.OpenConnectionAsync(ct);
+            return await ConnectionIdAsync((MySqlConnection)db.Database.GetDbConnection(), ct);
+        }, Cancel);
+        var plainAgain = await Sessions.QueryAsync(ConnectionIdAsync, Cancel);
+
+        // One pool, last in first out: each scope gets the connection the one before returned.
+        ef.ShouldBe(plain);
+        plainAgain.ShouldBe(plain);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task ListNews_Answers_WhenThePooledConnectionsWereClosedByTheServer()
+    {
+        await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", Crawls.Article(1))], Cancel);
+        await KillPooledConnectionsAsync();
+        using var client = _host.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/api/news?symbol=AAPL", UriKind.Relative), Cancel);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
+        var page = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        page.GetProperty("items")[0].GetProperty("title").GetString().ShouldBe("Story 1");
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task ListSymbols_Answers_WhenThePooledConnectionsWereClosedByTheServer()
+    {
+        await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", Crawls.Article(1))], Cancel);
+        await KillPooledConnectionsAsync();
+        using var client = _host.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/api/symbols", UriKind.Relative), Cancel);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
+        (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel))[0].GetProperty("symbol").GetString().ShouldBe("AAPL");
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task StoreAsync_Commits_WhenThePooledConnectionsWereClosedByTheServer()
+    {
+        await KillPooledConnectionsAsync();
+
+        await _host.Services.GetRequiredService<NewsWriter>().StoreAsync([Crawls.Crawled("MSFT", "yahoo", Crawls.Article(2))], Cancel);
+
+        (await storage.CountAsync("article_symbols", "`symbol` = 'MSFT'")).ShouldBe(1);
+    }
+
+    /// <summary>Fills this host's pool with connections held at the same time, returns them, then has the server close them.</summary>
+    private async Task KillPooledConnectionsAsync()
+    {
+        var allOpen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var opened = 0;
+        var ids = await Task.WhenAll(Enumerable.Range(0, Pooled).Select(_ => Sessions.QueryAsync(async (connection, ct) =>
+        {
+            if (Interlocked.Increment(ref opened) == Pooled)
+            {
+                allOpen.SetResult();
+            }
+            await allOpen.Task.WaitAsync(ct);
+            return await ConnectionIdAsync(connection, ct);
+        }, Cancel)));
+        ids.Distinct().Count().ShouldBe(Pooled);
+
+        await using var admin = new MySqlConnection(storage.ConnectionString);
+        await admin.OpenAsync(Cancel);
+        foreach (var id in ids)
+        {
+            await using var kill = new MySqlCommand("KILL " + id.ToString(CultureInfo.InvariantCulture), admin);
+            await kill.ExecuteNonQueryAsync(Cancel);
+        }
+        // KILL returns before the server has closed the socket; wait until the threads are gone.
+        await Eventually.WaitForAsync(
+            async () =>
+            {
+                await using var count = new MySqlCommand(
+                    $"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID IN ({string.Join(",", ids)})", admin);
+                return Convert.ToInt64(await count.ExecuteScalarAsync(Cancel), CultureInfo.InvariantCulture);
+            },
+            left => left == 0, TimeSpan.FromSeconds(30), "the killed connections to close", Cancel);
+    }
+
+    private static async Task<long> ConnectionIdAsync(MySqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new MySqlCommand("SELECT CONNECTION_ID()", connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+    }
+}
