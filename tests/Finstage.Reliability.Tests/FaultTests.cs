@@ -93,7 +93,7 @@ public sealed class FaultTests
             Record($"interrupted cycle complete {startedAt.Elapsed.TotalSeconds:0.0} s after the broker was back");
             await pipeline.WaitForCycleAsync(duringOutage.CycleId, TimeSpan.FromMinutes(3), ct);
             Record($"cycle asked for during the outage complete {startedAt.Elapsed.TotalSeconds:0.0} s after the broker was back " +
-                   $"({await pipeline.CountJobRetriesAsync(duringOutage.JobId, ct)} retry of its fan-out)");
+                   $"(its fan-out retried {await pipeline.CountJobRetriesAsync(duringOutage.JobId, ct)} times)");
             foreach (var service in new[] { pipeline.Scheduler, pipeline.Crawler, pipeline.Storage })
             {
                 service.HasExited.ShouldBeFalse($"{service.Name} must ride out the broker's restart without being restarted");
@@ -130,6 +130,7 @@ public sealed class FaultTests
                     "the storage to report itself not ready while its database is away", ct);
                 await Eventually.WaitForAsync(() => pipeline.Scheduler.IsReadyAsync(ct), ready => !ready, TimeSpan.FromSeconds(25),
                     "the scheduler to report itself not ready while its job storage is away", ct);
+                Record($"storage and scheduler not ready {outage.Elapsed.TotalSeconds:0.0} s after the database began to stop");
                 // The outage itself: a fixed span, not a wait for something.
                 var rest = TimeSpan.FromSeconds(30) - outage.Elapsed;
                 if (rest > TimeSpan.Zero)
@@ -146,6 +147,7 @@ public sealed class FaultTests
 
             await Eventually.WaitForAsync(() => pipeline.Storage.IsReadyAsync(ct), ready => ready, TimeSpan.FromMinutes(1),
                 "the storage to be ready again once its database is back", ct);
+            Record($"storage ready again {startedAt.Elapsed.TotalSeconds:0.0} s after the database was back");
             await pipeline.WaitForCycleAsync(cycleId, TimeSpan.FromMinutes(3), ct);
             Record($"cycle complete {startedAt.Elapsed.TotalSeconds:0.0} s after the database was back");
             await Eventually.WaitForAsync(() => pipeline.Scheduler.IsReadyAsync(ct), ready => ready, TimeSpan.FromMinutes(1),
