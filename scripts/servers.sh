@@ -95,7 +95,7 @@ maria_users() {
         echo "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '${who%%:*}'@'$host';"
       done
       # Schema changes (EF Core and Pomelo migrations, Hangfire's tables) and test set-up (DROP/CREATE DATABASE, TRUNCATE).
-      echo "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, LOCK TABLES, CREATE TEMPORARY TABLES ON \`finstage%\`.* TO '$migrator_user'@'$host';"
+      echo "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EXECUTE, TRIGGER, LOCK TABLES, CREATE TEMPORARY TABLES ON \`finstage%\`.* TO '$migrator_user'@'$host';"
       # Rows only; GET_LOCK (Hangfire's locks) and information_schema need no grant.
       echo "GRANT SELECT, INSERT, UPDATE, DELETE ON \`finstage%\`.* TO '$runtime_user'@'$host';"
     done
