@@ -86,6 +86,15 @@ public static class ApiFigure
         report.Raw("p6_api_p50_ms", Measure.Percentile(apiRun.LatenciesMs, 50));
         ReportCpu(report, "p6_raw", rawRun, rawCpu);
         ReportCpu(report, "p6_api", apiRun, apiCpu);
+        // The same pages with the machine not saturated: what a page costs when it does not queue behind 31 others.
+        var few = Math.Min(2, settings.ApiClients);
+        var calm = settings.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5);
+        var rawCalm = await LoadAsync(raw, symbols, few, calm, ct);
+        var apiCalm = await LoadAsync(api, symbols, few, calm, ct);
+        report.Raw($"p6_raw_p99_ms_at_{few}_clients", Measure.Percentile(rawCalm.LatenciesMs, 99));
+        report.Raw($"p6_api_p50_ms_at_{few}_clients", Measure.Percentile(apiCalm.LatenciesMs, 50));
+        report.Raw($"p6_api_p99_ms_at_{few}_clients", Measure.Percentile(apiCalm.LatenciesMs, 99));
+        report.Raw($"p6_api_pages_per_s_at_{few}_clients", apiCalm.PerSecond);
         report.Raw("p6_articles", await CountArticlesAsync(database, ct));
         report.Figure("p6_api_vs_raw", apiRun.PerSecond / rawRun.PerSecond);
         report.Figure("p6_p99_ms", Measure.Percentile(apiRun.LatenciesMs, 99));

@@ -6,7 +6,7 @@ using System.Text;
 using Finstage.Contracts;
 using Finstage.Testing;
 using MySqlConnector;
-using ArticleId = storage::Finstage.Storage.Infrastructure.ArticleId;
+using storage::Finstage.Storage.Infrastructure;
 
 namespace Finstage.Bench;
 
@@ -89,7 +89,7 @@ public static class IngestFigure
             {
                 var name = string.Create(CultureInfo.InvariantCulture, $"@p{i}_{c}");
                 sql.Append(c == 0 ? name : "," + name);
-                command.Parameters.AddWithValue(name, rows[i][c] ?? DBNull.Value);
+                command.Parameters.AddTyped(name, rows[i][c]);
             }
             sql.Append(')');
         }
@@ -106,10 +106,12 @@ public static class IngestFigure
     private static List<NewsCrawled> Messages(int count, int articles)
     {
         var now = DateTimeOffset.UtcNow;
+        // One scheduler cycle per set, as the fan-out would send them (the storage refuses results without a cycle).
+        var cycle = Guid.NewGuid();
         return [.. Enumerable.Range(0, count).Select(i =>
         {
             var symbol = "I" + i.ToString("00000", CultureInfo.InvariantCulture);
-            return new NewsCrawled(Guid.NewGuid(), Guid.Empty, "bench", symbol, now, TimeSpan.FromMilliseconds(100), 200, false,
+            return new NewsCrawled(Guid.NewGuid(), cycle, "bench", symbol, now, TimeSpan.FromMilliseconds(100), 200, false,
                 [.. Enumerable.Range(0, articles).Select(a => new NewsArticle(
                     string.Create(CultureInfo.InvariantCulture, $"https://news.example.com/ingest/{symbol}/{a}.html"),
                     string.Create(CultureInfo.InvariantCulture, $"{symbol} headline {a}: markets move on the day's news"),
@@ -162,7 +164,7 @@ public static class IngestFigure
                     {
                         var name = string.Create(CultureInfo.InvariantCulture, $"@p{i}_{c}");
                         sql.Append(c == 0 ? name : "," + name);
-                        command.Parameters.AddWithValue(name, values[c] ?? DBNull.Value);
+                        command.Parameters.AddTyped(name, values[c]);
                     }
                     sql.Append(')');
                 }

@@ -121,7 +121,7 @@ internal static class UpsertStatements
         {
             var name = "@i" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
             sql.Append(i == 0 ? name : "," + name);
-            command.Parameters.AddWithValue(name, ids[i]);
+            command.Parameters.AddTyped(name, ids[i]);
         }
         command.CommandText = sql.Append(')').ToString();
         return command;
@@ -137,7 +137,7 @@ internal static class UpsertStatements
                 sql.Append(',');
             }
             sql.Append(name);
-            command.Parameters.AddWithValue(name, values[column] ?? DBNull.Value);
+            command.Parameters.AddTyped(name, values[column]);
         }
     }
 }
