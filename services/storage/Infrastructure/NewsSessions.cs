@@ -30,7 +30,7 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOpt
     /// <summary>
     /// A read on a plain connection from the same pool, without a <see cref="NewsDbContext"/>: for the
     /// read API's hand-written queries, which need nothing of EF Core (renting a context and opening
-    /// through it is most of the service's own cost of a page; see docs/decisions/0005-read-path.md).
+    /// through it was most of the service's own cost of a page when the read API was profiled; docs/performance.md, p6).
     /// </summary>
     public Task<T> QueryAsync<T>(Func<MySqlConnection, CancellationToken, Task<T>> query, CancellationToken cancellationToken) =>
         OnNewConnectionIfLostAsync(async () =>
