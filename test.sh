@@ -85,7 +85,11 @@ else
 fi
 rm -f "$compose_env" "$compose_empty"
 
-passed=$((compose_passed + offline_passed)) failed=$((compose_failed + offline_failed)) skipped=0
+# Every relative link in the docs and every repository file a comment or doc cites exists.
+references_passed=0 references_failed=0
+if scripts/check-references.sh; then references_passed=1; else references_failed=1; status=1; fi
+
+passed=$((compose_passed + offline_passed + references_passed)) failed=$((compose_failed + offline_failed + references_failed)) skipped=0
 for trx in "$results"/*.trx; do
   [ -e "$trx" ] || continue
   counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
