@@ -3,9 +3,13 @@
 # Debian packages, bound to 127.0.0.1, data under .local/servers (git-ignored).
 #
 #   scripts/servers.sh start    install where missing, start, wait until ready, print settings
-#   scripts/servers.sh stop     stop exactly the processes this script started (by pid)
-#   scripts/servers.sh status   say what is running
+#   scripts/servers.sh stop     stop exactly the processes this script started for these ports
+#   scripts/servers.sh status   say what is running, and on which ports
 #   scripts/servers.sh env      print the connection settings as shell exports
+#
+# Each port set has servers and data of its own, so sets run side by side (./bench.sh's next to
+# ./test.sh's): on the default ports .local/servers/mariadb and .local/servers/rabbitmq, on others
+# .local/servers/mariadb-<port> and .local/servers/rabbitmq-<amqp>-<management>-<dist>-<epmd>.
 #
 # `start` and `stop` take an optional server, `mariadb` or `rabbitmq`, to start or stop only that
 # one (the reliability tests stop a server mid-run and start it again with its data intact).
@@ -15,7 +19,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-base="${FINSTAGE_SERVERS_DIR:-$root/.local/servers}"
+# Absolute and without symlinks: a server is recognised by the folder in its command line.
+base="$(realpath -m "${FINSTAGE_SERVERS_DIR:-$root/.local/servers}")"
 mysql_port="${FINSTAGE_MYSQL_PORT:-3306}"
 amqp_port="${FINSTAGE_AMQP_PORT:-5672}"
 mgmt_port="${FINSTAGE_RABBITMQ_MANAGEMENT_PORT:-15672}"
@@ -30,8 +35,23 @@ migrator_password="finstage-migrator-local"
 runtime_user="finstage_runtime"
 runtime_password="finstage-runtime-local"
 
-rabbit_dir="$base/rabbitmq"
-maria_dir="$base/mariadb"
+# The folders of the default ports are those every port set shared before (an existing checkout's
+# data stays where it is); any other set gets folders named by its ports.
+legacy_maria_dir="$base/mariadb"
+legacy_rabbit_dir="$base/rabbitmq"
+if [ "$mysql_port" = 3306 ]; then
+  maria_dir="$legacy_maria_dir"
+else
+  maria_dir="$base/mariadb-$mysql_port"
+fi
+if [ "$amqp_port:$mgmt_port:$dist_port:$epmd_port" = "5672:15672:25672:4369" ]; then
+  rabbit_dir="$legacy_rabbit_dir"
+else
+  rabbit_dir="$base/rabbitmq-$amqp_port-$mgmt_port-$dist_port-$epmd_port"
+fi
+rabbit_ports=("$amqp_port" "$mgmt_port" "$dist_port" "$epmd_port")
+# Same name in every set: each set's nodes register with an epmd of their own, under a HOME (and
+# Erlang cookie) of their own, so the names never meet.
 rabbit_node="finstage@localhost"
 
 log() { echo "[servers] $*" >&2; }
@@ -40,8 +60,83 @@ alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 pid_from() { [ -s "$1" ] && tr -d '[:space:]' <"$1" || true; }
 
+# The TCP ports process $1 listens on, one a line (ss, from /proc: needs the same user or root).
+listen_ports() {
+  { ss -Hltnp 2>/dev/null || true; } | awk -v want="pid=$1," 'index($0, want) { n = split($4, a, ":"); print a[n] }' | sort -un
+}
+
+# The process listening on TCP port $1, if any.
+port_holder() {
+  { ss -Hltnp "sport = :$1" 2>/dev/null || true; } | awk 'match($0, /pid=[0-9]+/) && !found { print substr($0, RSTART + 4, RLENGTH - 4); found = 1 }'
+}
+
+# The data folder a server of this script runs from: mariadbd's --defaults-file, the Erlang VM's
+# -home, or (epmd) the HOME it was started with. Nothing for other processes.
+folder_of() {
+  local pid="$1" args i
+  [ -r "/proc/$pid/cmdline" ] || return 0
+  mapfile -d '' args <"/proc/$pid/cmdline" 2>/dev/null || return 0
+  for i in "${!args[@]}"; do
+    case "${args[$i]}" in
+      --defaults-file=*/my.cnf) realpath -m "$(dirname "${args[$i]#--defaults-file=}")"; return 0 ;;
+      -home) realpath -m "${args[$((i + 1))]:-}"; return 0 ;;
+    esac
+  done
+  case "${args[0]:-}" in
+    epmd|*/epmd) { tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null || true; } | sed -n 's/^HOME=//p' | xargs -r -n 1 realpath -m ;;
+  esac
+  return 0
+}
+
+# Whether process $1 is alive and a server of this script running from folder $2 (a pid file can
+# outlive its process, and the pid be reused by anything).
+ours() { alive "$1" && [ "$(folder_of "$1")" = "$2" ]; }
+
+# Whether process $1 listens on TCP port $2.
+listens_on() { [[ $'\n'"$(listen_ports "$1")"$'\n' == *$'\n'"$2"$'\n'* ]]; }
+
+describe() { echo "pid $1: $({ tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; } | cut -c1-100)"; }
+
+# Stops process $1 (TERM, then KILL after 30 s) and says so as $2.
+terminate() {
+  local pid="$1"
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do alive "$pid" || break; sleep 0.2; done
+  alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+  log "$2 stopped (pid $pid)"
+}
+
+# Stops the servers of folder $1 (or of the default ports' folder $2, where an older copy of this
+# script ran every port set) that hold one of the ports that follow. A process that dropped out of
+# its pid file (an older copy overwrote it) is found this way too.
+stop_port_holders() {
+  local dir="$1" legacy="$2" port pid folder
+  shift 2
+  for port in "$@"; do
+    pid="$(port_holder "$port")"
+    [ -n "$pid" ] || continue
+    folder="$(folder_of "$pid")"
+    if [ "$folder" = "$dir" ]; then
+      terminate "$pid" "$(basename "$folder") process on port $port"
+    elif [ "$folder" = "$legacy" ]; then
+      terminate "$pid" "$(basename "$folder") process on port $port, left by an older servers.sh in ${legacy#"$root"/},"
+    fi
+  done
+}
+
+# Fails when port $1, wanted by $2, is taken by another process.
+require_free() {
+  local pid
+  pid="$(port_holder "$1")"
+  [ -z "$pid" ] && return 0
+  log "$2 cannot start: port $1 is in use ($(describe "$pid"))"
+  return 1
+}
+
 install_missing() {
   local wanted=()
+  command -v ss >/dev/null 2>&1 || wanted+=(iproute2)
   command -v mariadbd >/dev/null 2>&1 || wanted+=(mariadb-server mariadb-client)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || wanted+=(rabbitmq-server)
   [ ${#wanted[@]} -eq 0 ] && return 0
@@ -103,12 +198,19 @@ maria_users() {
 }
 
 start_mariadb() {
+  local pid
   mkdir -p "$maria_dir"
-  if alive "$(pid_from "$maria_dir/mysqld.pid")" && maria_admin ping >/dev/null 2>&1; then
-    log "MariaDB already running (pid $(pid_from "$maria_dir/mysqld.pid"))"
+  pid="$(pid_from "$maria_dir/mysqld.pid")"
+  if ours "$pid" "$maria_dir" && listens_on "$pid" "$mysql_port" && maria_admin ping >/dev/null 2>&1; then
+    log "MariaDB already running on 127.0.0.1:$mysql_port (pid $pid, $maria_dir)"
     maria_users
     return 0
   fi
+  # Servers of this folder, or of the shared folder of older copies of this script, that are not
+  # what this set needs (another port, or not answering).
+  ours "$pid" "$maria_dir" && terminate "$pid" "MariaDB of $maria_dir on port(s) $(listen_ports "$pid" | paste -sd, -), not $mysql_port,"
+  stop_port_holders "$maria_dir" "$legacy_maria_dir" "$mysql_port"
+  require_free "$mysql_port" MariaDB
   maria_cnf
   if [ ! -d "$maria_dir/data/mysql" ]; then
     rm -rf "$maria_dir/data"
@@ -116,11 +218,12 @@ start_mariadb() {
       --auth-root-authentication-method=socket --skip-test-db >"$maria_dir/install.log" 2>&1
   fi
   # setsid: the server must outlive this script and not receive its terminal's signals.
+  rm -f "$maria_dir/mysqld.pid"
   setsid mariadbd --defaults-file="$maria_dir/my.cnf" >>"$maria_dir/stdout.log" 2>&1 < /dev/null &
-  local deadline=$((SECONDS + 60))
+  local started=$! deadline=$((SECONDS + 60))
   until maria_admin ping >/dev/null 2>&1; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "MariaDB did not answer within 60 s; last lines of its log:"
+    if ! alive "$started" || [ $SECONDS -ge $deadline ]; then
+      log "MariaDB did not answer within 60 s or exited; last lines of its log:"
       tail -n 20 "$maria_dir/error.log" >&2 || true
       return 1
     fi
@@ -133,12 +236,8 @@ start_mariadb() {
 stop_mariadb() {
   local pid
   pid="$(pid_from "$maria_dir/mysqld.pid")"
-  if alive "$pid"; then
-    kill -TERM "$pid"
-    for _ in $(seq 1 150); do alive "$pid" || break; sleep 0.2; done
-    alive "$pid" && kill -KILL "$pid"
-    log "MariaDB stopped (pid $pid)"
-  fi
+  if ours "$pid" "$maria_dir"; then terminate "$pid" MariaDB; fi
+  stop_port_holders "$maria_dir" "$legacy_maria_dir" "$mysql_port"
 }
 
 # --- RabbitMQ ----------------------------------------------------------------------------
@@ -163,17 +262,28 @@ rabbit_env() {
 rabbitmqctl_() { /usr/lib/rabbitmq/bin/rabbitmqctl "$@"; }
 
 start_rabbitmq() {
+  local pid port
   mkdir -p "$rabbit_dir/log" "$rabbit_dir/mnesia"
   rabbit_env
-  if alive "$(pid_from "$RABBITMQ_PID_FILE")" && rabbitmqctl_ -q await_startup --timeout 5 >/dev/null 2>&1; then
+  pid="$(pid_from "$RABBITMQ_PID_FILE")"
+  if ours "$pid" "$rabbit_dir" && listens_on "$pid" "$amqp_port" && rabbitmqctl_ -q await_startup --timeout 5 >/dev/null 2>&1; then
     # A broker started by an older copy of this script lacks the shovel plug-ins scripts/redrive.sh needs.
     if ! grep -q rabbitmq_shovel_management "$RABBITMQ_ENABLED_PLUGINS_FILE" 2>/dev/null; then
       /usr/lib/rabbitmq/bin/rabbitmq-plugins -q enable rabbitmq_shovel rabbitmq_shovel_management >/dev/null
       log "RabbitMQ: shovel plug-ins enabled"
     fi
-    log "RabbitMQ already running (pid $(pid_from "$RABBITMQ_PID_FILE"))"
+    log "RabbitMQ already running on 127.0.0.1:$amqp_port (pid $pid, $rabbit_dir)"
     return 0
   fi
+  # As for MariaDB: what runs from this folder but not as this set, and what an older copy of this
+  # script left on these ports, goes first.
+  if ours "$pid" "$rabbit_dir"; then
+    terminate "$pid" "RabbitMQ of $rabbit_dir on port(s) $(listen_ports "$pid" | paste -sd, -), not $amqp_port,"
+  fi
+  stop_port_holders "$rabbit_dir" "$legacy_rabbit_dir" "$amqp_port" "$mgmt_port" "$dist_port"
+  for port in "$amqp_port" "$mgmt_port" "$dist_port"; do require_free "$port" RabbitMQ; done
+  # The epmd of this folder may stay; one of the shared folder on this set's port may not.
+  ours "$(port_holder "$epmd_port")" "$rabbit_dir" || stop_port_holders "$rabbit_dir" "$legacy_rabbit_dir" "$epmd_port"
   cat >"$RABBITMQ_CONFIG_FILE" <<EOF
 listeners.tcp.default = 127.0.0.1:$amqp_port
 management.tcp.ip = 127.0.0.1
@@ -185,16 +295,17 @@ EOF
   cp "$root/scripts/rabbitmq/enabled_plugins" "$RABBITMQ_ENABLED_PLUGINS_FILE"
   : >"$RABBITMQ_CONF_ENV_FILE"
   # Our own epmd, in the foreground of its own session, so that we know its pid.
-  if ! alive "$(pid_from "$rabbit_dir/epmd.pid")"; then
+  if ! ours "$(pid_from "$rabbit_dir/epmd.pid")" "$rabbit_dir"; then
+    require_free "$epmd_port" epmd
     setsid epmd -address 127.0.0.1 -port "$epmd_port" >"$rabbit_dir/log/epmd.log" 2>&1 < /dev/null &
     echo $! >"$rabbit_dir/epmd.pid"
   fi
   rm -f "$RABBITMQ_PID_FILE"
   setsid /usr/lib/rabbitmq/bin/rabbitmq-server >"$rabbit_dir/log/stdout.log" 2>&1 < /dev/null &
-  local deadline=$((SECONDS + 90))
+  local started=$! deadline=$((SECONDS + 90))
   until [ -s "$RABBITMQ_PID_FILE" ] && rabbitmqctl_ -q await_startup --timeout 10 >/dev/null 2>&1; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "RabbitMQ did not start within 90 s; last lines of its log:"
+    if ! alive "$started" || [ $SECONDS -ge $deadline ]; then
+      log "RabbitMQ did not start within 90 s or exited; last lines of its log:"
       tail -n 30 "$rabbit_dir/log/stdout.log" >&2 || true
       return 1
     fi
@@ -214,18 +325,28 @@ stop_rabbitmq() {
   rabbit_env
   local pid epmd
   pid="$(pid_from "$RABBITMQ_PID_FILE")"
-  if alive "$pid"; then
-    kill -TERM "$pid"
-    for _ in $(seq 1 150); do alive "$pid" || break; sleep 0.2; done
-    alive "$pid" && kill -KILL "$pid"
-    log "RabbitMQ stopped (pid $pid)"
-  fi
+  if ours "$pid" "$rabbit_dir"; then terminate "$pid" RabbitMQ; fi
   epmd="$(pid_from "$rabbit_dir/epmd.pid")"
-  if alive "$epmd"; then
-    kill -TERM "$epmd"
-    log "epmd stopped (pid $epmd)"
-  fi
+  if ours "$epmd" "$rabbit_dir"; then terminate "$epmd" epmd; fi
   rm -f "$rabbit_dir/epmd.pid"
+  stop_port_holders "$rabbit_dir" "$legacy_rabbit_dir" "${rabbit_ports[@]}"
+}
+
+# One line per server: `<name>: running (pid, ports, folder)` only when the server of this set's
+# folder answers on this set's port; ./test.sh, ./run.sh, ./bench.sh and the fault tests read it.
+status_line() {
+  local name="$1" dir="$2" legacy="$3" pid="$4" port="$5" ports="$6" holder
+  if ours "$pid" "$dir" && listens_on "$pid" "$port"; then
+    echo "$name: running (pid $pid, $ports, ${dir#"$root"/})"
+  elif ours "$pid" "$dir"; then
+    echo "$name: not on port $port (pid $pid of ${dir#"$root"/} listens on: $(listen_ports "$pid" | paste -sd, -); start or stop sets it right)"
+  elif holder="$(port_holder "$port")" && [ -n "$holder" ] && [ "$(folder_of "$holder")" = "$legacy" ]; then
+    echo "$name: stopped (port $port held by pid $holder of ${legacy#"$root"/}, left by an older servers.sh; start or stop clears it)"
+  elif [ -n "$holder" ]; then
+    echo "$name: stopped (port $port in use by $(describe "$holder"))"
+  else
+    echo "$name: stopped"
+  fi
 }
 
 print_env() {
@@ -261,8 +382,9 @@ case "${1:-start}" in
     ;;
   status)
     rabbit_env
-    alive "$(pid_from "$maria_dir/mysqld.pid")" && echo "mariadb: running (pid $(pid_from "$maria_dir/mysqld.pid"))" || echo "mariadb: stopped"
-    alive "$(pid_from "$RABBITMQ_PID_FILE")" && echo "rabbitmq: running (pid $(pid_from "$RABBITMQ_PID_FILE"))" || echo "rabbitmq: stopped"
+    status_line mariadb "$maria_dir" "$legacy_maria_dir" "$(pid_from "$maria_dir/mysqld.pid")" "$mysql_port" "port $mysql_port"
+    status_line rabbitmq "$rabbit_dir" "$legacy_rabbit_dir" "$(pid_from "$RABBITMQ_PID_FILE")" "$amqp_port" \
+      "AMQP port $amqp_port, management port $mgmt_port"
     ;;
   env)
     print_env
