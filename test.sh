@@ -23,6 +23,13 @@ if ! server_env="$(scripts/servers.sh start)"; then
 fi
 eval "$server_env"
 
+# The dashboard's browser test drives Debian's headless Chromium (installed here where missing).
+if chromium_env="$(scripts/chromium.sh)"; then
+  eval "$chromium_env"
+else
+  echo "test.sh: scripts/chromium.sh could not install chromium; the dashboard's browser test will fail" >&2
+fi
+
 results="$root/.local/test-results"
 rm -rf "$results"
 mkdir -p "$results"

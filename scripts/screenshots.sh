@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Takes screenshots of the running Finstage pages in headless Chromium, to see them as a person would:
 # the Hangfire dashboard, the Scalar API page and the news API. Assumes the services are up
-# (e.g. `./run.sh --offline`). Installs Debian's chromium with apt-get where it is missing.
+# (e.g. `./run.sh --offline`). Installs Debian's chromium with apt-get where it is missing
+# (scripts/chromium.sh).
 #
 #   scripts/screenshots.sh            PNGs under .local/screenshots/ (git-ignored)
 #
@@ -22,28 +23,10 @@ fail() { echo "[screenshots] FAILED: $*" >&2; exit 1; }
 
 # --- Chromium ------------------------------------------------------------------------------
 
-find_chromium() { command -v chromium || command -v chromium-browser || true; }
-
-browser="$(find_chromium)"
-wanted=()
-[ -n "$browser" ] || wanted+=(chromium)
-# Debian's chromium depends on no font; without one every letter is a blank box.
-[ -d /usr/share/fonts/truetype/dejavu ] || wanted+=(fonts-dejavu-core)
-if [ ${#wanted[@]} -gt 0 ]; then
-  log "installing ${wanted[*]} with apt-get"
-  export DEBIAN_FRONTEND=noninteractive
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  # The package lists may be absent (fresh image) or stale; read them once if chromium is unknown.
-  if ! apt-cache show chromium >/dev/null 2>&1; then
-    "${sudo_cmd[@]}" apt-get update -qq
-  fi
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null \
-    || fail "apt-get could not install ${wanted[*]}"
-  browser="$(find_chromium)"
-  [ -n "$browser" ] || fail "chromium is installed but not on PATH"
-fi
-log "using $("$browser" --version 2>/dev/null || echo "$browser")"
+# scripts/chromium.sh installs chromium (and its driver and a font) with apt-get where missing.
+chromium_env="$("$root/scripts/chromium.sh")" || fail "scripts/chromium.sh could not provide chromium"
+eval "$chromium_env"
+browser="$FINSTAGE_CHROMIUM"
 
 # --- Helpers -------------------------------------------------------------------------------
 

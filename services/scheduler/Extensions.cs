@@ -54,6 +54,11 @@ public static class Extensions
         services.AddHostedService<RegisterRecurringJobs>();
         services.AddHealthChecks().AddCheck<JobStorageHealthCheck>("hangfire-storage", tags: [ServiceDefaults.Extensions.ReadyTag]);
 
+        // Hangfire's dashboard checks its anti-forgery token on every POST (trigger, delete, requeue) only
+        // when IAntiforgery is registered; without it any page the operator opens can post to it.
+        // Its own pages carry the token (a meta tag its script sends as a header) and the cookie.
+        services.AddAntiforgery();
+
         builder.AddFinstageBus(_ => { });
         services.AddProblemDetails();
         services.AddOpenApi();

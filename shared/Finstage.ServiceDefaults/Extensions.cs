@@ -12,7 +12,7 @@ using OpenTelemetry.Trace;
 
 namespace Finstage.ServiceDefaults;
 
-/// <summary>Wires what every Finstage service shares: JSON logs, OpenTelemetry, health checks.</summary>
+/// <summary>Wires what every Finstage service shares: JSON logs, OpenTelemetry, the host names it answers, health checks.</summary>
 public static class Extensions
 {
     /// <summary>Tag of the checks that say the process itself is alive (no dependencies).</summary>
@@ -26,6 +26,7 @@ public static class Extensions
     {
         builder.ConfigureJsonLogging();
         builder.ConfigureOpenTelemetry();
+        builder.RestrictHostNames();
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;

@@ -50,6 +50,40 @@ public sealed class FaultTests
         });
     }
 
+    // Longer than its neighbours: it starts the storage twice, and took 5 min on a machine shared by many builds.
+    [Fact(Timeout = 480_000)]
+    public async Task Cycle_RecordsEveryCrawlOnce_WhenStorageIsKilledMidIngestAndRestarted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // 4 fetches at a time of 250 ms each: at most 16 results a second, so after the first fifth is
+        // recorded the crawler goes on publishing for over ten seconds, into the outage and past it.
+        await using var pipeline = await RunningPipeline.StartAsync("storage_kill", Symbols, TimeSpan.FromMilliseconds(250), ct,
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "4", ["Fetch:PrefetchCount"] = "8" });
+        await pipeline.ReportOnFailureAsync(async () =>
+        {
+            await using var results = await ExchangeTap.StartAsync<NewsCrawled>(pipeline.VirtualHost, ct);
+            var cycleId = await pipeline.RequestCycleAsync(ct);
+            await Eventually.WaitForAsync(() => pipeline.CountCrawlRunsAsync(cycleId, ct), count => count >= Symbols / 5,
+                TimeSpan.FromMinutes(2), "a fifth of the cycle's crawl runs to be recorded", ct);
+            await pipeline.Storage.KillAsync();
+            var killedAt = Stopwatch.StartNew();
+            var recordedAtKill = await pipeline.CountCrawlRunsAsync(cycleId, ct);
+            Record($"storage killed with {recordedAtKill} of {Symbols} crawl runs recorded");
+            recordedAtKill.ShouldBeLessThan(Symbols, "the storage must die in the middle of the cycle's ingest");
+
+            // The outage itself: a fixed span (as tried by hand), while results go on queueing for the storage.
+            await Task.Delay(TimeSpan.FromSeconds(8), ct);
+            Record($"{await results.CountAsync(ct)} results published, {await pipeline.CountCrawlRunsAsync(cycleId, ct)} crawl runs recorded " +
+                   "when the storage is started again");
+            await pipeline.Storage.RestartAsync(ct);
+
+            await pipeline.WaitForCycleAsync(cycleId, TimeSpan.FromMinutes(3), ct);
+            Record($"cycle complete {killedAt.Elapsed.TotalSeconds:0.0} s after the kill (outage and restart included)");
+            await results.DisposeAsync();
+            await pipeline.ShouldBeCompleteAndQuietAsync(cycleId, ct);
+        });
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task Cycle_RecordsEveryCrawlOnce_WhenBrokerIsStoppedMidCycleAndStartedAgain()
     {
