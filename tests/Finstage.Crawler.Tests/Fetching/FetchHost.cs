@@ -36,6 +36,8 @@ internal sealed class FetchHost : IDisposable
 
     public FeedCrawler Crawler => _host.Services.GetRequiredService<FeedCrawler>();
 
+    public ValidatorCache Validators => _host.Services.GetRequiredService<ValidatorCache>();
+
     public static Uri FeedUrl(Uri server, string symbol) => new(server, "feeds/" + Uri.EscapeDataString(symbol));
 
     public void Dispose() => _host.Dispose();
