@@ -50,8 +50,9 @@ public static class Extensions
                 UseProxy = false,
             });
         client.AddResilienceHandler("feed", ConfigureFeedPipeline)
-            // One pipeline per host: its own circuit breaker and its own token bucket, shared by all consumers.
-            .SelectPipelineByAuthority();
+            // One pipeline per host: its own circuit breaker and its own token bucket, shared by all
+            // consumers. Keyed without user:password@, which the built-in authority key keeps and Polly logs.
+            .SelectPipelineBy(_ => request => SourceCatalog.HostKeyOf(request.RequestUri!));
         // Added after the resilience handler, so they sit inside it and see every attempt.
         client.AddHttpMessageHandler<AttemptCountingHandler>();
         client.AddHttpMessageHandler<SafeRedirectHandler>();

@@ -12,12 +12,19 @@ public sealed class SourceCatalog(IOptions<SourcesOptions> options)
     public Uri? Resolve(string source, string symbol) =>
         options.Value.Sources.TryGetValue(source, out var configured) && configured.TryResolve(symbol, out var url) ? url : null;
 
+    /// <summary>The key of a URL's host in the fetch pipeline and its limits: <c>scheme://host:port</c>, never with credentials.</summary>
+    public static string HostKeyOf(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return url.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
+    }
+
     /// <summary>
-    /// The rate limit of a host (<c>scheme://host:port</c>): that of the source it belongs to, the
+    /// The rate limit of a host (<see cref="HostKeyOf"/>): that of the source it belongs to, the
     /// strictest one where several sources share a host, and one request a second for any other.
     /// </summary>
     public (double RequestsPerSecond, int Burst) LimitsFor(string authority) =>
-        _hostLimits.Value.TryGetValue(authority.TrimEnd('/'), out var limits) ? limits : (1, 1);
+        _hostLimits.Value.TryGetValue(authority, out var limits) ? limits : (1, 1);
 
     /// <summary>
     /// True when <paramref name="host"/> and <paramref name="port"/> are exactly those of a configured
@@ -64,7 +71,7 @@ public sealed class SourceCatalog(IOptions<SourcesOptions> options)
         {
             foreach (var url in FeedUrls(source))
             {
-                var authority = url.GetLeftPart(UriPartial.Authority);
+                var authority = HostKeyOf(url);
                 limits[authority] = limits.TryGetValue(authority, out var existing)
                     ? (Math.Min(existing.RequestsPerSecond, source.RequestsPerSecond), Math.Min(existing.Burst, source.Burst))
                     : (source.RequestsPerSecond, source.Burst);

@@ -170,6 +170,29 @@ public sealed class PrivateNetworkTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task CrawlAsync_LogsNoCredentialsOrKeys_WhenAFeedWithThemInItsUrlIsRetriedAndFails()
+    {
+        await using var feed = await LocalFeedServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return Task.CompletedTask;
+        }, Cancel);
+        var logs = new CapturedLogs();
+        using var host = new FetchHost(feed.BaseAddress, new Dictionary<string, string?>
+        {
+            ["Sources:local:UrlTemplate"] = $"http://reader:hunter2@127.0.0.1:{feed.BaseAddress.Port}/feeds/{{symbol}}?token=k3y-for-feeds",
+            ["Fetch:MaxRetryAttempts"] = "2",
+        }, logs);
+
+        var failed = (await host.Crawler.CrawlAsync(Request("AAPL"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+
+        failed.Attempts.ShouldBe(3);
+        // The HTTP client's and the resilience pipeline's own logs (retries, per-host pipeline names) included.
+        logs.Lines.ShouldNotBeEmpty();
+        logs.Lines.ShouldAllBe(line => !line.Contains("hunter2") && !line.Contains("k3y-for-feeds"));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task FetchAsync_DescribesWithoutEchoing_WhenARedirectIsNotFollowed()
     {
         await using var feed = await RedirectingFeedAsync("ftp://admin:hunter2@files.internal.example/export?key=abc");
