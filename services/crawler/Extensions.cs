@@ -27,6 +27,7 @@ public static class Extensions
         services.AddSingleton(TimeProvider.System);
         services.AddTransient<AttemptCountingHandler>();
         services.AddTransient<SafeRedirectHandler>();
+        services.AddSingleton<GuardedConnector>();
 
         var client = services.AddHttpClient<FeedFetcher>((provider, http) =>
             {
@@ -36,17 +37,22 @@ public static class Extensions
                 http.DefaultRequestHeaders.UserAgent.ParseAdd(fetch.UserAgent);
                 http.DefaultRequestHeaders.Accept.ParseAdd("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1");
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {
                 AutomaticDecompression = DecompressionMethods.All,
                 // SafeRedirectHandler follows redirects, and only into http(s).
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = TimeSpan.FromSeconds(10),
+                // Every connection, the first and every redirect's, is opened by the guard, which
+                // checks the address it connects to. Through a proxy it would see only the proxy.
+                ConnectCallback = provider.GetRequiredService<GuardedConnector>().ConnectAsync,
+                UseProxy = false,
             });
         client.AddResilienceHandler("feed", ConfigureFeedPipeline)
-            // One pipeline per host: its own circuit breaker and its own token bucket, shared by all consumers.
-            .SelectPipelineByAuthority();
+            // One pipeline per host: its own circuit breaker and its own token bucket, shared by all
+            // consumers. Keyed without user:password@, which the built-in authority key keeps and Polly logs.
+            .SelectPipelineBy(_ => request => SourceCatalog.HostKeyOf(request.RequestUri!));
         // Added after the resilience handler, so they sit inside it and see every attempt.
         client.AddHttpMessageHandler<AttemptCountingHandler>();
         client.AddHttpMessageHandler<SafeRedirectHandler>();
@@ -79,8 +85,10 @@ public static class Extensions
                 UseJitter = true,
                 Delay = fetch.RetryDelay,
                 ShouldRetryAfterHeader = true,
-                // A Retry-After beyond what we are willing to wait ends the crawl now, as RateLimited.
+                // A Retry-After beyond what we are willing to wait ends the crawl now, as RateLimited;
+                // a blocked address stays blocked.
                 ShouldHandle = args => fetch.MaxRetryAttempts > 0 && !WaitsTooLong(args.Outcome.Result, fetch.MaxRetryAfter)
+                    && !BlockedAddressException.IsIn(args.Outcome.Exception)
                     ? ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome))
                     : ValueTask.FromResult(false),
             })

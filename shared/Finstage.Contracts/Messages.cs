@@ -61,4 +61,9 @@ public enum CrawlFailureReason
     Cancelled,
     /// <summary>The source, or the symbol within it, is not in the crawler's configuration.</summary>
     NotConfigured,
+    /// <summary>
+    /// The feed, or a redirect from it, leads to an address the crawler does not connect to
+    /// (loopback, private, link-local, multicast, unspecified); refused before any connection.
+    /// </summary>
+    BlockedAddress,
 }

@@ -244,6 +244,27 @@ public sealed class NewsApiTests(StorageFixture storage) : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task ListCrawls_ShowsEveryFailureReasonByName_WhenARunFailedForEachReason()
+    {
+        // Every reason the crawler can send, BlockedAddress included, fits the column and reads back by name.
+        var reasons = Enum.GetValues<CrawlFailureReason>();
+        for (var i = 0; i < reasons.Length; i++)
+        {
+            await storage.Writer.RecordFailureAsync(
+                Crawls.Failed($"S{i}", reasons[i], "feed") with { FailedAt = Crawls.Noon.AddMinutes(i) }, Cancel);
+        }
+
+        var failed = await GetPageAsync("/api/crawls?source=feed&status=Failed&limit=200");
+        var health = await _client.GetFromJsonAsync<JsonElement>(new Uri("/api/sources/health", UriKind.Relative), Cancel);
+
+        failed.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("failureReason").GetString())
+            .ShouldBe(reasons.Select(reason => reason.ToString()), ignoreOrder: true);
+        health.GetArrayLength().ShouldBe(1);
+        health[0].GetProperty("lastFailureReason").GetString().ShouldBe(reasons[^1].ToString());
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task OpenApi_DescribesEveryEndpoint_WhenRequested()
     {
         var document = await _client.GetFromJsonAsync<JsonElement>(new Uri("/openapi/v1.json", UriKind.Relative), Cancel);

@@ -53,13 +53,13 @@ public static class FetchCommand
         var fetched = await host.Services.GetRequiredService<FeedFetcher>().FetchAsync(url, cancellationToken);
         if (fetched.Failed)
         {
-            await error.WriteLineAsync($"{fetched.Failure}: {url}: {fetched.Detail}");
+            await error.WriteLineAsync($"{fetched.Failure}: {DisplayUrl.Of(url)}: {fetched.Detail}");
             return ParseCommand.NotParsedExitCode;
         }
         if (fetched.NotModified)
         {
             // A fresh process sends no validators, so only a misbehaving server answers 304 here.
-            await error.WriteLineAsync($"HttpError: {url}: answered 304 Not Modified to an unconditional request.");
+            await error.WriteLineAsync($"HttpError: {DisplayUrl.Of(url)}: answered 304 Not Modified to an unconditional request.");
             return ParseCommand.NotParsedExitCode;
         }
         var maxBytes = host.Services.GetRequiredService<IOptions<FetchOptions>>().Value.MaxResponseBytes;

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Finstage.Crawler.Consumers;
 
 /// <summary>Fetches the feed a crawl request names and publishes what came of it.</summary>
-public sealed class FetchNewsConsumer(FeedCrawler crawler, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
+public sealed class FetchNewsConsumer(FeedCrawler crawler, ValidatorCache validators, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
     : IConsumer<CrawlRequested>
 {
     public async Task Consume(ConsumeContext<CrawlRequested> context)
@@ -16,12 +16,15 @@ public sealed class FetchNewsConsumer(FeedCrawler crawler, IOptions<BusOptions> 
         // A delivery the broker already handed out once, or a retry here after a failed publish, may
         // be for a result that never left this process: it must not count on the feed's ETag.
         var repeated = context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0;
-        var result = await crawler.CrawlAsync(request, repeated, context.CancellationToken);
+        var outcome = await crawler.CrawlForPublishingAsync(request, repeated, context.CancellationToken);
         using var deadline = bus.PublishDeadline(context.CancellationToken);
-        switch (result)
+        switch (outcome.Message)
         {
             case NewsCrawled crawled:
                 await context.Publish(crawled, deadline.Token);
+                // Publish returned, so the broker confirmed it: from now on a 304 for these validators
+                // means articles already on their way. Before, it would mean articles lost.
+                outcome.RememberValidators(validators);
                 logger.LogInformation("Crawled {Source}/{Symbol}: {Count} articles{NotModified}",
                     request.Source, request.Symbol, crawled.Articles.Count, crawled.NotModified ? " (not modified)" : "");
                 break;

@@ -11,16 +11,26 @@ namespace Finstage.Crawler.Fetching;
 /// Turns one crawl request into exactly one result: <see cref="NewsCrawled"/> with every item of
 /// the feed, or <see cref="CrawlFailed"/> with the reason.
 /// </summary>
+/// <remarks>
+/// It remembers no validators: a feed's ETag stands for the articles of that version, so it is
+/// kept (<see cref="CrawlOutcome.RememberValidators"/>) only once they are published; a result
+/// that never left would otherwise turn every later fetch into a 304 and lose that version.
+/// </remarks>
 public sealed class FeedCrawler(
     SourceCatalog sources, FeedFetcher fetcher, IOptions<FetchOptions> options, IOptions<BusOptions> bus, CrawlerMetrics metrics,
     TimeProvider clock)
 {
+    /// <summary>The result message alone, for a caller that publishes nothing: the feed's validators are not remembered.</summary>
+    public async Task<object> CrawlAsync(CrawlRequested request, bool repeated, CancellationToken cancellationToken) =>
+        (await CrawlForPublishingAsync(request, repeated, cancellationToken)).Message;
+
     /// <summary>
-    /// Crawls the request; a <paramref name="repeated"/> one (redelivered, or retried after its result
-    /// could not be published) fetches in full: a 304 would answer "nothing new" for articles that
-    /// the earlier attempt fetched but never handed on.
+    /// Crawls the request, and hands back the answer's validators with the result for the publisher
+    /// to remember once it is published. A <paramref name="repeated"/> request (redelivered, or retried
+    /// after its result could not be published) fetches in full besides: a second guard, as nothing
+    /// unpublished has left validators behind.
     /// </summary>
-    public async Task<object> CrawlAsync(CrawlRequested request, bool repeated, CancellationToken cancellationToken)
+    public async Task<CrawlOutcome> CrawlForPublishingAsync(CrawlRequested request, bool repeated, CancellationToken cancellationToken)
     {
         using var activity = Telemetry.Source.StartActivity("crawl feed");
         activity?.SetTag("finstage.source", request.Source);
@@ -28,7 +38,8 @@ public sealed class FeedCrawler(
         activity?.SetTag("finstage.crawl.id", request.CrawlId);
         var started = Stopwatch.GetTimestamp();
         metrics.RecordQueueLag(request.Source, clock.GetUtcNow() - request.RequestedAt);
-        var result = await CrawlCoreAsync(request, repeated, started, cancellationToken);
+        var crawl = await CrawlCoreAsync(request, repeated, started, cancellationToken);
+        var result = crawl.Message;
         var (outcome, articles) = result switch
         {
             NewsCrawled crawled => (crawled.NotModified ? "NotModified" : "Succeeded", crawled.Articles.Count),
@@ -42,10 +53,10 @@ public sealed class FeedCrawler(
             activity?.SetStatus(ActivityStatusCode.Error, failure.Detail);
         }
         metrics.Record(request.Source, outcome, Stopwatch.GetElapsedTime(started), articles);
-        return result;
+        return crawl;
     }
 
-    private async Task<object> CrawlCoreAsync(CrawlRequested request, bool repeated, long started, CancellationToken cancellationToken)
+    private async Task<CrawlOutcome> CrawlCoreAsync(CrawlRequested request, bool repeated, long started, CancellationToken cancellationToken)
     {
         if (request.NotAfter is { } notAfter && clock.GetUtcNow() > notAfter)
         {
@@ -58,10 +69,11 @@ public sealed class FeedCrawler(
                 $"Source '{request.Source}' has no feed for '{request.Symbol}'.", 0, null, started);
         }
 
+        var shown = DisplayUrl.Of(url);
         var fetched = await fetcher.FetchAsync(url, conditional: !repeated, cancellationToken);
         if (fetched.Failed)
         {
-            return Failed(request, fetched.Failure!.Value, $"{url}: {fetched.Detail}", fetched.Attempts, fetched.HttpStatus, started);
+            return Failed(request, fetched.Failure!.Value, $"{shown}: {fetched.Detail}", fetched.Attempts, fetched.HttpStatus, started);
         }
         if (fetched.NotModified)
         {
@@ -72,12 +84,12 @@ public sealed class FeedCrawler(
             .Parse(fetched.Body, fetched.ContentType, url);
         if (!parsed.Succeeded)
         {
-            return Failed(request, parsed.Failure.Value, $"{url}: {parsed.Detail}", fetched.Attempts, fetched.HttpStatus, started);
+            return Failed(request, parsed.Failure.Value, $"{shown}: {parsed.Detail}", fetched.Attempts, fetched.HttpStatus, started);
         }
         // A broken document that yielded no item is a failure to report, not an empty feed.
         if (!parsed.Feed.WellFormed && parsed.Feed.Items.Count == 0)
         {
-            return Failed(request, CrawlFailureReason.ParseError, $"{url}: {string.Join("; ", parsed.Feed.Warnings)}",
+            return Failed(request, CrawlFailureReason.ParseError, $"{shown}: {string.Join("; ", parsed.Feed.Warnings)}",
                 fetched.Attempts, fetched.HttpStatus, started);
         }
         // What the feed describes can be far larger than the feed: cut to what storage keeps, and
@@ -88,18 +100,35 @@ public sealed class FeedCrawler(
         if (OutgoingArticles.JsonBytes(articles, limit) is null)
         {
             return Failed(request, CrawlFailureReason.TooLarge,
-                $"{url}: its {articles.Count} articles come to more than {limit} bytes as a message (Bus:MaxMessageBytes is {cap}).",
+                $"{shown}: its {articles.Count} articles come to more than {limit} bytes as a message (Bus:MaxMessageBytes is {cap}).",
                 fetched.Attempts, fetched.HttpStatus, started);
         }
-        return Crawled(request, fetched, articles, notModified: false, started);
+        return Crawled(request, fetched, articles, notModified: false, started) with { FeedUrl = url, Validators = fetched.Validators };
     }
 
-    private NewsCrawled Crawled(CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>
-        new(request.CrawlId, request.CycleId, request.Source, request.Symbol, clock.GetUtcNow(), Stopwatch.GetElapsedTime(started),
-            fetched.HttpStatus ?? 0, notModified, articles);
+    private CrawlOutcome Crawled(CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>
+        new(new NewsCrawled(request.CrawlId, request.CycleId, request.Source, request.Symbol, clock.GetUtcNow(), Stopwatch.GetElapsedTime(started),
+            fetched.HttpStatus ?? 0, notModified, articles));
 
-    private CrawlFailed Failed(
+    private CrawlOutcome Failed(
         CrawlRequested request, CrawlFailureReason reason, string detail, int attempts, int? httpStatus, long started) =>
-        new(request.CrawlId, request.CycleId, request.Source, request.Symbol, reason, detail, attempts, clock.GetUtcNow(),
-            httpStatus, Stopwatch.GetElapsedTime(started));
+        new(new CrawlFailed(request.CrawlId, request.CycleId, request.Source, request.Symbol, reason, detail, attempts, clock.GetUtcNow(),
+            httpStatus, Stopwatch.GetElapsedTime(started)));
+}
+
+/// <summary>
+/// A crawl's result message (<see cref="NewsCrawled"/> or <see cref="CrawlFailed"/>) and, for a feed
+/// fetched in full, the validators of that answer, to be remembered once the message is published.
+/// </summary>
+public sealed record CrawlOutcome(object Message, Uri? FeedUrl = null, FeedValidators? Validators = null)
+{
+    /// <summary>Remembers the answer's validators (or forgets old ones it did not repeat); call it only after <see cref="Message"/> is published.</summary>
+    public void RememberValidators(ValidatorCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        if (FeedUrl is not null && Validators is not null)
+        {
+            cache.Remember(FeedUrl, Validators);
+        }
+    }
 }

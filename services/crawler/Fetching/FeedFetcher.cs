@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Finstage.Contracts;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Polly.RateLimiting;
@@ -12,7 +13,9 @@ namespace Finstage.Crawler.Fetching;
 /// Fetches one feed URL politely and safely: conditional GET, a total time budget that covers
 /// the body too, a size cap counted after decompression, and every failure named. Retries,
 /// back-off, Retry-After, the per-host circuit breaker and rate limit live in the HttpClient's
-/// resilience pipeline (see <see cref="Extensions"/>).
+/// resilience pipeline (see <see cref="Extensions"/>); which addresses may be connected to, in
+/// <see cref="GuardedConnector"/>. The validators of a full answer come back in the outcome, to be
+/// remembered only once what was made of it has been published.
 /// </summary>
 public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOptions<FetchOptions> options)
 {
@@ -21,7 +24,7 @@ public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOpt
 
     /// <summary>
     /// Fetches <paramref name="url"/>; with <paramref name="conditional"/> false, in full whatever
-    /// validators are remembered (the validators of the answer are remembered either way).
+    /// validators are remembered.
     /// </summary>
     public async Task<FetchOutcome> FetchAsync(Uri url, bool conditional, CancellationToken cancellationToken)
     {
@@ -60,8 +63,8 @@ public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOpt
                 return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.TooLarge,
                     Detail: $"The body exceeded {fetch.MaxResponseBytes} bytes after decompression.");
             }
-            validators.Remember(url, new FeedValidators(response.Headers.ETag?.ToString(), response.Content.Headers.LastModified));
-            return new FetchOutcome(status, attempts.Value, body, response.Content.Headers.ContentType?.ToString());
+            return new FetchOutcome(status, attempts.Value, body, response.Content.Headers.ContentType?.ToString(),
+                Validators: new FeedValidators(response.Headers.ETag?.ToString(), response.Content.Headers.LastModified));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -82,6 +85,17 @@ public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOpt
         {
             return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.RateLimited,
                 Detail: $"Too many requests are waiting for {url.Host}'s rate limit.");
+        }
+        catch (HttpRequestException exception) when (BlockedAddressException.IsIn(exception))
+        {
+            // Never the target itself: the feed chose it, and what it learns must not depend on it.
+            var where = exception.InnerException is BlockedAddressException blocked
+                && string.Equals(blocked.Host.Trim('[', ']'), url.IdnHost.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) && blocked.Port == url.Port
+                ? "The feed's host"
+                : "A redirect's target";
+            return new FetchOutcome(status, attempts.Value, Failure: CrawlFailureReason.BlockedAddress,
+                Detail: $"{where} resolves to a loopback, private, link-local, multicast or unspecified address; no connection was made " +
+                    "(only a configured source's own host and port, or Fetch:AllowPrivateNetworks, allow one).");
         }
         catch (HttpRequestException exception)
         {
@@ -105,14 +119,17 @@ public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOpt
     private static FetchOutcome Failure(HttpResponseMessage response, int attempts)
     {
         var status = (int)response.StatusCode;
-        var detail = $"HTTP {status} {response.ReasonPhrase}".TrimEnd();
+        // The status's standard phrase, not the server's: that is whatever text the server chose.
+        var detail = $"HTTP {status} {ReasonPhrases.GetReasonPhrase(status)}".TrimEnd();
         if (response.Headers.RetryAfter is { } retryAfter)
         {
             detail += $" (Retry-After: {retryAfter})";
         }
         if (response.Headers.Location is { } location)
         {
-            detail += $" (a redirect to {location} that is not followed: only http(s), never https to http, at most {SafeRedirectHandler.MaxRedirects} hops)";
+            // Described, not echoed: a Location is the server's text, and may carry credentials or a key.
+            var target = location.IsAbsoluteUri ? $"a {location.Scheme} URL" : "a relative URL";
+            detail += $" (a redirect to {target} that is not followed: only http(s), never https to http, at most {SafeRedirectHandler.MaxRedirects} hops)";
         }
         var reason = response.StatusCode == HttpStatusCode.TooManyRequests ? CrawlFailureReason.RateLimited : CrawlFailureReason.HttpError;
         return new FetchOutcome(status, attempts, Failure: reason, Detail: detail);

@@ -58,6 +58,12 @@ public sealed class FetchOptions
     [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
     public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Lets feeds and their redirects lead to loopback, private, link-local, multicast and unspecified
+    /// addresses. Off: only a configured source's own host and port may be such an address.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
+
     /// <summary>URLs whose ETag / Last-Modified are remembered for conditional GETs.</summary>
     [Range(0, 10_000_000)]
     public int ValidatorCacheSize { get; set; } = 100_000;

@@ -2,7 +2,10 @@ using Finstage.Contracts;
 
 namespace Finstage.Crawler.Fetching;
 
-/// <summary>What one fetch of a feed URL came to: a body, "not modified", or a failure with its reason.</summary>
+/// <summary>
+/// What one fetch of a feed URL came to: a body (with the answer's validators, not yet remembered),
+/// "not modified", or a failure with its reason.
+/// </summary>
 public sealed record FetchOutcome(
     int? HttpStatus,
     int Attempts,
@@ -10,7 +13,8 @@ public sealed record FetchOutcome(
     string? ContentType = null,
     bool NotModified = false,
     CrawlFailureReason? Failure = null,
-    string? Detail = null)
+    string? Detail = null,
+    FeedValidators? Validators = null)
 {
     public bool Failed => Failure is not null;
 }

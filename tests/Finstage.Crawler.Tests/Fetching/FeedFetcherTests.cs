@@ -28,6 +28,8 @@ public sealed class FeedFetcherTests
         var url = FetchHost.FeedUrl(server.BaseAddress, "AAPL");
 
         var first = await host.Fetcher.FetchAsync(url, Cancel);
+        // What the consumer does once the first answer's result is published.
+        host.Validators.Remember(url, first.Validators);
         var second = await host.Fetcher.FetchAsync(url, Cancel);
 
         first.HttpStatus.ShouldBe(200);
@@ -56,7 +58,7 @@ public sealed class FeedFetcherTests
         using var host = new FetchHost(server.BaseAddress);
         var url = FetchHost.FeedUrl(server.BaseAddress, "AAPL");
 
-        await host.Fetcher.FetchAsync(url, Cancel);
+        host.Validators.Remember(url, (await host.Fetcher.FetchAsync(url, Cancel)).Validators);
         // A repeated crawl: the first one's articles may never have been stored.
         var repeated = await host.Fetcher.FetchAsync(url, conditional: false, Cancel);
 
@@ -266,5 +268,26 @@ public sealed class FeedFetcherTests
 
         outcome.Failure.ShouldBe(CrawlFailureReason.HttpError);
         outcome.HttpStatus.ShouldBe(302);
+    }
+
+    [Fact(Timeout = 30_000)]
+    [Trait("Category", "Reliability")]
+    public async Task FetchAsync_RemembersNoValidators_WhenTheAnswerIsOnlyFetched()
+    {
+        await using var server = await LocalFeedServer.StartAsync(async context =>
+        {
+            context.Response.Headers.ETag = "\"v1\"";
+            await context.Response.WriteAsync(SampleFeeds.Rss("AAPL"));
+        }, Cancel);
+        using var host = new FetchHost(server.BaseAddress);
+        var url = FetchHost.FeedUrl(server.BaseAddress, "AAPL");
+
+        var first = await host.Fetcher.FetchAsync(url, Cancel);
+        await host.Fetcher.FetchAsync(url, Cancel);
+
+        // The answer's ETag travels with it, to be kept once its result is published, and not before.
+        first.Validators.ShouldNotBeNull().ETag.ShouldBe("\"v1\"");
+        host.Validators.Get(url).ShouldBeNull();
+        server.Requests.ShouldAllBe(request => request.IfNoneMatch == null);
     }
 }

@@ -11,10 +11,15 @@ internal sealed class FetchHost : IDisposable
 {
     private readonly IHost _host;
 
-    public FetchHost(Uri feedServer, IDictionary<string, string?>? settings = null)
+    public FetchHost(Uri feedServer, IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        }
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Sources:local:UrlTemplate"] = new Uri(feedServer, "feeds/{symbol}").ToString(),
@@ -36,7 +41,32 @@ internal sealed class FetchHost : IDisposable
 
     public FeedCrawler Crawler => _host.Services.GetRequiredService<FeedCrawler>();
 
+    public ValidatorCache Validators => _host.Services.GetRequiredService<ValidatorCache>();
+
     public static Uri FeedUrl(Uri server, string symbol) => new(server, "feeds/" + Uri.EscapeDataString(symbol));
 
     public void Dispose() => _host.Dispose();
+}
+
+/// <summary>Every log line the host writes, formatted, at any level.</summary>
+internal sealed class CapturedLogs : ILoggerProvider
+{
+    public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs logs, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            logs.Lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+    }
 }

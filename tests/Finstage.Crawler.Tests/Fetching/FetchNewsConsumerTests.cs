@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using Finstage.Contracts;
 using Finstage.Testing;
 using MassTransit;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Finstage.Crawler.Tests.Fetching;
@@ -18,6 +20,7 @@ public sealed class CrawlerFixture : IAsyncLifetime
     /// <summary>The body cap (Bus:MaxMessageBytes) of the crawler under test, far below the default.</summary>
     public const int MaxMessageBytes = 64 * 1024;
 
+    private readonly ConcurrentDictionary<string, byte> _failingPublishes = new(StringComparer.Ordinal);
     private int _inFlight;
     private int _maxInFlight;
 
@@ -49,14 +52,28 @@ public sealed class CrawlerFixture : IAsyncLifetime
             web.UseSetting("Fetch:ConcurrentMessageLimit", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Fetch:PrefetchCount", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Fetch:RetryDelay", "00:00:00.050");
+            web.ConfigureTestServices(services => services.AddSingleton<IConfigureReceiveEndpoint>(new FailingPublishes(_failingPublishes)));
         });
         _ = Crawler.Services;
     }
 
-    public async Task PublishAsync(CrawlRequested request)
+    public async Task PublishAsync(CrawlRequested request, Guid? messageId = null)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await Crawler.Services.GetRequiredService<IBus>().Publish(request, deadline.Token);
+        await Crawler.Services.GetRequiredService<IBus>().Publish(request, context => context.MessageId = messageId ?? context.MessageId, deadline.Token);
+    }
+
+    /// <summary>Makes the crawler's publish of every NewsCrawled for <paramref name="symbol"/> fail (or, with false, succeed again).</summary>
+    public void FailPublishesOf(string symbol, bool fail)
+    {
+        if (fail)
+        {
+            _failingPublishes[symbol] = 0;
+        }
+        else
+        {
+            _failingPublishes.TryRemove(symbol, out _);
+        }
     }
 
     private async Task ServeAsync(HttpContext context)
@@ -77,6 +94,17 @@ public sealed class CrawlerFixture : IAsyncLifetime
             {
                 Interlocked.Decrement(ref _inFlight);
             }
+        }
+        if (symbol.StartsWith("ETAG", StringComparison.Ordinal))
+        {
+            // One unchanging version, with an ETag that a conditional request turns into a 304.
+            var etag = $"\"{symbol}-v1\"";
+            if (context.Request.Headers.IfNoneMatch == etag)
+            {
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+            context.Response.Headers.ETag = etag;
         }
         switch (symbol)
         {
@@ -105,6 +133,23 @@ public sealed class CrawlerFixture : IAsyncLifetime
         await Failed.DisposeAsync();
         await Feeds.DisposeAsync();
     }
+}
+
+/// <summary>
+/// Fails, on every receive endpoint, the publish of a NewsCrawled whose symbol is in the set: a
+/// broker that will not take the result, for as long as the test says.
+/// </summary>
+internal sealed class FailingPublishes(ConcurrentDictionary<string, byte> symbols) : IConfigureReceiveEndpoint, IFilter<PublishContext>
+{
+    public void Configure(string name, IReceiveEndpointConfigurator configurator) =>
+        configurator.ConfigurePublish(publish => publish.UseFilter(this));
+
+    public Task Send(PublishContext context, IPipe<PublishContext> next) =>
+        context is PublishContext<NewsCrawled> crawled && symbols.ContainsKey(crawled.Message.Symbol)
+            ? throw new InvalidOperationException($"The test refuses the publish of {crawled.Message.Symbol}'s result.")
+            : next.Send(context);
+
+    public void Probe(ProbeContext context) => context.CreateFilterScope("failing-publishes");
 }
 
 /// <summary>
@@ -176,5 +221,31 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler)
         crawled.Select(received => received.Message.CrawlId).ShouldBe(requests.Select(request => request.CrawlId), ignoreOrder: true);
         crawler.MaxInFlight.ShouldBeLessThanOrEqualTo(CrawlerFixture.ConcurrencyLimit);
         crawler.MaxInFlight.ShouldBeGreaterThan(0);
+    }
+
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Reliability")]
+    public async Task Consume_FetchesInFullAndPublishesEveryArticle_WhenTheLastFetchOfTheFeedWasNeverPublished()
+    {
+        var symbol = $"ETAG{Guid.NewGuid():N}"[..16].ToUpperInvariant();
+        CrawlRequested Request() => new(Guid.NewGuid(), Guid.NewGuid(), "local", symbol, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+        var lost = Request();
+        var lostMessageId = NewId.NextGuid();
+        crawler.FailPublishesOf(symbol, fail: true);
+
+        await crawler.PublishAsync(lost, lostMessageId);
+        // Every attempt fetched the feed (and saw its ETag), none could publish: the request is parked.
+        await BrokerQueues.WaitForAsync(crawler.Broker, "fetch-news_error", lostMessageId.ToString(), TimeSpan.FromSeconds(60), Cancel);
+        crawler.FailPublishesOf(symbol, fail: false);
+        var fresh = Request();
+        await crawler.PublishAsync(fresh);
+
+        var crawled = (await crawler.Crawled.WaitForAsync(1, message => message.CrawlId == fresh.CrawlId, TimeSpan.FromSeconds(60), Cancel)).Single().Message;
+        crawled.NotModified.ShouldBeFalse();
+        crawled.Articles.Select(article => article.Url).ShouldBe([$"https://example.com/{symbol}/1", $"https://example.com/{symbol}/2"]);
+        var fetches = crawler.Feeds.Requests.Where(request => request.PathAndQuery == $"/feeds/{symbol}").ToList();
+        fetches.Count.ShouldBeGreaterThan(1);
+        fetches[^1].IfNoneMatch.ShouldBeNull("the ETag of a version never published must not be sent");
+        crawler.Crawled.Messages.ShouldNotContain(received => received.Message.CrawlId == lost.CrawlId);
     }
 }
