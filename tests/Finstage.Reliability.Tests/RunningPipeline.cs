@@ -103,6 +103,8 @@ public sealed class RunningPipeline : IAsyncDisposable
                 [$"Schedule:Groups:{Source}:Source"] = Source,
                 // Never on its own during a test: each cycle is asked for through the API.
                 [$"Schedule:Groups:{Source}:Cron"] = "0 0 1 1 *",
+                // The crawler's rate for the source, which bounds what one request may ask for.
+                [$"Schedule:Sources:{Source}:RequestsPerSecond"] = "500",
             };
             for (var i = 0; i < symbols.Count; i++)
             {
@@ -155,6 +157,10 @@ public sealed class RunningPipeline : IAsyncDisposable
     /// <summary>How many symbols of the cycle have a crawl run recorded.</summary>
     public Task<long> CountCrawlRunsAsync(Guid cycleId, CancellationToken cancellationToken) =>
         CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken);
+
+    /// <summary>Waits until the count <paramref name="sql"/> answers reaches <paramref name="count"/>.</summary>
+    public Task<long> WaitForCountAsync(string sql, long count, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Eventually.WaitForAsync(() => CountAsync(sql, cancellationToken), found => found >= count, timeout, $"{count} from {sql}", cancellationToken);
 
     /// <summary>Waits until every symbol of the cycle has its crawl run.</summary>
     public Task WaitForCycleAsync(Guid cycleId, TimeSpan timeout, CancellationToken cancellationToken) =>
