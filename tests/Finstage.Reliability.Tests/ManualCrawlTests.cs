@@ -37,6 +37,8 @@ public sealed class ManualCrawlTests
             {
                 [$"Sources:{RunningPipeline.Source}:RequestsPerSecond"] = rate,
                 [$"Sources:{RunningPipeline.Source}:Burst"] = "1",
+                ["Fetch:ConcurrentMessageLimit"] = "8",
+                ["Fetch:ManualConcurrentMessageLimit"] = "2",
             },
             schedulerSettings: new Dictionary<string, string?>
             {

@@ -86,15 +86,22 @@ public sealed class RunningPipeline : IAsyncDisposable
                     ["Database:MinPoolSize"] = "0",
                     ["Ingest:BatchTimeLimit"] = "00:00:00.050",
                 }, storageSettings), cancellationToken);
-            pipeline.Crawler = await ServiceProcess.StartAsync("crawler", Repository.ProjectOutput("services/crawler", "Finstage.Crawler"),
-                Merge(new()
-                {
-                    ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
-                    [$"Sources:{Source}:UrlTemplate"] = new Uri(feeds.BaseAddress, "feed?s={symbol}").ToString(),
-                    [$"Sources:{Source}:RequestsPerSecond"] = "500",
-                    [$"Sources:{Source}:Burst"] = "100",
-                    ["Fetch:RetryDelay"] = "00:00:00.050",
-                }, crawlerSettings), cancellationToken);
+            var crawler = Merge(new()
+            {
+                ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
+                [$"Sources:{Source}:UrlTemplate"] = new Uri(feeds.BaseAddress, "feed?s={symbol}").ToString(),
+                [$"Sources:{Source}:RequestsPerSecond"] = "500",
+                [$"Sources:{Source}:Burst"] = "100",
+                ["Fetch:RetryDelay"] = "00:00:00.050",
+            }, crawlerSettings);
+            // Cycles asked for through the API are crawls by hand, from their own queue: at the concurrency the
+            // test set for fetching, unless it sets the manual queue's own.
+            if (crawler.TryGetValue("Fetch:ConcurrentMessageLimit", out var limit) && !crawler.ContainsKey("Fetch:ManualConcurrentMessageLimit"))
+            {
+                crawler["Fetch:ManualConcurrentMessageLimit"] = limit;
+            }
+            pipeline.Crawler = await ServiceProcess.StartAsync(
+                "crawler", Repository.ProjectOutput("services/crawler", "Finstage.Crawler"), crawler, cancellationToken);
             var schedule = new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Hangfire"] = runtime,
