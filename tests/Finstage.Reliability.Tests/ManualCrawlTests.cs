@@ -23,7 +23,8 @@ public sealed class ManualCrawlTests
 {
     private const int Rate = 20;
     private const int GroupSymbols = 20;
-    private const int Manual = 600;
+    private const int Manual = 1200;
+    private const int TimeToLiveSeconds = 180; // Schedule:RequestTimeToLive below
 
     private static void Record(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);
 
@@ -37,14 +38,16 @@ public sealed class ManualCrawlTests
             {
                 [$"Sources:{RunningPipeline.Source}:RequestsPerSecond"] = rate,
                 [$"Sources:{RunningPipeline.Source}:Burst"] = "1",
+                // The shipped concurrencies.
                 ["Fetch:ConcurrentMessageLimit"] = "8",
-                ["Fetch:ManualConcurrentMessageLimit"] = "2",
+                ["Fetch:ManualConcurrentMessageLimit"] = "4",
             },
             schedulerSettings: new Dictionary<string, string?>
             {
                 [$"Schedule:Sources:{RunningPipeline.Source}:RequestsPerSecond"] = rate,
-                ["Schedule:RequestTimeToLive"] = "00:02:00",
-                // The group every 10 s: 20 of the host's 200 requests in that time.
+                ["Schedule:RequestTimeToLive"] = "00:03:00",
+                // The group every 10 s: 20 of the host's 200 requests in that time. The manual request needs at least
+                // 60 s of the host, and must be fetched within the time to live: at 18 a second it fits 3,240.
                 [$"Schedule:Groups:{RunningPipeline.Source}:Cron"] = "*/10 * * * * *",
             });
         await pipeline.ReportOnFailureAsync(async () =>
@@ -65,10 +68,10 @@ public sealed class ManualCrawlTests
             Record($"second request: {(int)refused.StatusCode} {problem}");
             refused.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
             var maxSymbols = problem.GetProperty("maxSymbols").GetInt32();
-            // (20 - 2 for the schedule) requests a second for 120 s, less what the first request still needs.
-            maxSymbols.ShouldBeInRange(1, (18 * 120) - Manual + (int)Math.Ceiling(18 * secondsBetween));
+            // (20 - 2 for the schedule) requests a second for the time to live, less what the first request still needs.
+            maxSymbols.ShouldBeInRange(1, (18 * TimeToLiveSeconds) - Manual + (int)Math.Ceiling(18 * secondsBetween));
             problem.GetProperty("errors").GetProperty("symbols")[0].GetString().ShouldNotBeNull()
-                .ShouldContain($"{RunningPipeline.Source} allows {Rate} requests/s (2/s of them for its schedule) and a request lives 2 min: at most {maxSymbols} symbols now");
+                .ShouldContain($"{RunningPipeline.Source} allows {Rate} requests/s (2/s of them for its schedule) and a request lives 3 min: at most {maxSymbols} symbols now");
 
             await pipeline.WaitForCountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{manualCycle}'", Manual, TimeSpan.FromMinutes(3), ct);
             var manualDoneAt = await TimeAsync(pipeline, $"SELECT MAX(finished_at) FROM crawl_runs WHERE cycle_id = '{manualCycle}'", ct);
@@ -85,9 +88,9 @@ public sealed class ManualCrawlTests
                 .Select(cycle => (Cycle: cycle.Key, RequestedAt: cycle.Min()))
                 .ToList();
             cycles.Count.ShouldBeGreaterThanOrEqualTo(2, "the schedule fires every 10 s during the manual backlog");
-            // Alone, a cycle takes 20 / 20 = 1 s of the host; beside the manual queue it keeps at least 8 of 10 places in
-            // the host's limiter (1.25 s). A third of the manual backlog's floor (10 s) leaves room for a slow machine,
-            // and is far below what a cycle waiting behind the backlog took (up to 30 s).
+            // Alone, a cycle takes 20 / 20 = 1 s of the host; beside the manual queue it keeps at least 8 of 12 places in
+            // the host's limiter (1.5 s). A third of the manual backlog's floor (20 s) leaves room for a slow machine,
+            // and is far below what a cycle waiting behind the backlog took (up to 60 s).
             var bound = TimeSpan.FromSeconds(Manual / Rate / 3.0);
             foreach (var (cycle, requestedAt) in cycles)
             {

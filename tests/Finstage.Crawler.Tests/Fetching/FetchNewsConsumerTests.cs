@@ -53,6 +53,8 @@ public sealed class CrawlerFixture : IAsyncLifetime
             web.UseSetting("Sources:paced:Burst", "1");
             web.UseSetting("Fetch:ConcurrentMessageLimit", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Fetch:PrefetchCount", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Fewer than the scheduled consumers, as shipped (4 to 8).
+            web.UseSetting("Fetch:ManualConcurrentMessageLimit", "2");
             web.UseSetting("Fetch:RetryDelay", "00:00:00.050");
         });
         _ = Crawler.Services;
