@@ -51,7 +51,7 @@ public static class CycleFigure
     {
         var cycleId = Guid.NewGuid();
         var clock = Stopwatch.StartNew();
-        await fanOut.RunRequestAsync("bench", symbols, cycleId, ct);
+        await fanOut.RunCycleAsync("bench", symbols, cycleId, ct);
         var published = clock.Elapsed;
         var done = await Measure.UntilAsync(
             () => Measure.ScalarAsync(database, "SELECT COUNT(*) FROM `crawl_runs` WHERE `cycle_id` = @cycle", ct, ("@cycle", cycleId.ToString())),

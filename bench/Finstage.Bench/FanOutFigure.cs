@@ -44,7 +44,7 @@ public static class FanOutFigure
         async Task<TimeSpan> JobAsync(int count)
         {
             var clock = Stopwatch.StartNew();
-            await fanOut.RunRequestAsync("bench", symbols[..count], Guid.NewGuid(), ct);
+            await fanOut.RunCycleAsync("bench", symbols[..count], Guid.NewGuid(), ct);
             var elapsed = clock.Elapsed;
             await DrainAsync(sink, expected += count, ct);
             return elapsed;

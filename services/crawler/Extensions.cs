@@ -63,7 +63,13 @@ public static class Extensions
     public static WebApplicationBuilder AddCrawler(this WebApplicationBuilder builder)
     {
         builder.AddFeedFetching();
-        builder.AddFinstageBus(bus => bus.AddConsumer<FetchNewsConsumer>(typeof(FetchNewsConsumerDefinition)));
+        builder.AddFinstageBus(bus =>
+        {
+            bus.AddConsumer<FetchNewsConsumer>(typeof(FetchNewsConsumerDefinition));
+            // Crawls asked for by hand wait in a queue of their own, so scheduled cycles keep their cadence
+            // (docs/decisions/0013-manual-crawls.md); both share each host's token bucket below.
+            bus.AddConsumer<FetchManualNewsConsumer>(typeof(FetchManualNewsConsumerDefinition));
+        });
         return builder;
     }
 

@@ -49,6 +49,7 @@ public static class Extensions
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
         });
         services.AddSingleton<CrawlFanOut>();
+        services.AddSingleton<ManualCrawlBudget>();
         services.AddSingleton<SchedulerMetrics>();
         services.AddSingleton(TimeProvider.System);
         services.AddHostedService<RegisterRecurringJobs>();

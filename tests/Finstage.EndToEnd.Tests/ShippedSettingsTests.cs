@@ -27,6 +27,20 @@ public sealed class ShippedSettingsTests
         problems.ShouldBeEmpty();
     }
 
+    [Fact(Timeout = 30_000)]
+    public void AppSettings_GiveTheSchedulerEachSourcesRate_AsTheCrawlerHasIt()
+    {
+        var crawler = new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot(), "services", "crawler", "appsettings.json")).Build();
+        var scheduler = new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot(), "services", "scheduler", "appsettings.json")).Build();
+
+        var crawlerRates = crawler.GetSection("Sources").GetChildren().ToDictionary(source => source.Key, source => source["RequestsPerSecond"]);
+        var schedulerRates = scheduler.GetSection("Schedule:Sources").GetChildren().ToDictionary(source => source.Key, source => source["RequestsPerSecond"]);
+
+        // The scheduler refuses a manual crawl by the rate it knows: a different one would refuse too much or let requests expire.
+        crawlerRates.Count.ShouldBeGreaterThan(0);
+        schedulerRates.ShouldBe(crawlerRates, ignoreOrder: true);
+    }
+
     private static string? Problem(string key, string value)
     {
         var name = key.Split(':')[^1];

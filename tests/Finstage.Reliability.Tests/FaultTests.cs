@@ -215,7 +215,8 @@ public sealed class FaultTests
             schedulerSettings: new Dictionary<string, string?> { ["Hangfire:InvisibilityTimeout"] = "00:00:15" });
         await pipeline.ReportOnFailureAsync(async () =>
         {
-            await using var requests = await ExchangeTap.StartAsync<CrawlRequested>(pipeline.VirtualHost, ct);
+            // A cycle asked for by hand is sent to the crawler's queue for manual crawls, through the exchange of that name.
+            await using var requests = await ExchangeTap.StartAsync(pipeline.VirtualHost, Queues.ManualCrawls, ct);
             var cycleId = await pipeline.RequestCycleAsync(ct);
             await requests.WaitForCountAsync(1, TimeSpan.FromMinutes(2), ct);
             await pipeline.Scheduler.KillAsync();

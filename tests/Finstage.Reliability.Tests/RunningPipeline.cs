@@ -86,15 +86,22 @@ public sealed class RunningPipeline : IAsyncDisposable
                     ["Database:MinPoolSize"] = "0",
                     ["Ingest:BatchTimeLimit"] = "00:00:00.050",
                 }, storageSettings), cancellationToken);
-            pipeline.Crawler = await ServiceProcess.StartAsync("crawler", Repository.ProjectOutput("services/crawler", "Finstage.Crawler"),
-                Merge(new()
-                {
-                    ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
-                    [$"Sources:{Source}:UrlTemplate"] = new Uri(feeds.BaseAddress, "feed?s={symbol}").ToString(),
-                    [$"Sources:{Source}:RequestsPerSecond"] = "500",
-                    [$"Sources:{Source}:Burst"] = "100",
-                    ["Fetch:RetryDelay"] = "00:00:00.050",
-                }, crawlerSettings), cancellationToken);
+            var crawler = Merge(new()
+            {
+                ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
+                [$"Sources:{Source}:UrlTemplate"] = new Uri(feeds.BaseAddress, "feed?s={symbol}").ToString(),
+                [$"Sources:{Source}:RequestsPerSecond"] = "500",
+                [$"Sources:{Source}:Burst"] = "100",
+                ["Fetch:RetryDelay"] = "00:00:00.050",
+            }, crawlerSettings);
+            // Cycles asked for through the API are crawls by hand, from their own queue: at the concurrency the
+            // test set for fetching, unless it sets the manual queue's own.
+            if (crawler.TryGetValue("Fetch:ConcurrentMessageLimit", out var limit) && !crawler.ContainsKey("Fetch:ManualConcurrentMessageLimit"))
+            {
+                crawler["Fetch:ManualConcurrentMessageLimit"] = limit;
+            }
+            pipeline.Crawler = await ServiceProcess.StartAsync(
+                "crawler", Repository.ProjectOutput("services/crawler", "Finstage.Crawler"), crawler, cancellationToken);
             var schedule = new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Hangfire"] = runtime,
@@ -103,6 +110,8 @@ public sealed class RunningPipeline : IAsyncDisposable
                 [$"Schedule:Groups:{Source}:Source"] = Source,
                 // Never on its own during a test: each cycle is asked for through the API.
                 [$"Schedule:Groups:{Source}:Cron"] = "0 0 1 1 *",
+                // The crawler's rate for the source, which bounds what one request may ask for.
+                [$"Schedule:Sources:{Source}:RequestsPerSecond"] = "500",
             };
             for (var i = 0; i < symbols.Count; i++)
             {
@@ -155,6 +164,10 @@ public sealed class RunningPipeline : IAsyncDisposable
     /// <summary>How many symbols of the cycle have a crawl run recorded.</summary>
     public Task<long> CountCrawlRunsAsync(Guid cycleId, CancellationToken cancellationToken) =>
         CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE cycle_id = '{cycleId}'", cancellationToken);
+
+    /// <summary>Waits until the count <paramref name="sql"/> answers reaches <paramref name="count"/>.</summary>
+    public Task<long> WaitForCountAsync(string sql, long count, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Eventually.WaitForAsync(() => CountAsync(sql, cancellationToken), found => found >= count, timeout, $"{count} from {sql}", cancellationToken);
 
     /// <summary>Waits until every symbol of the cycle has its crawl run.</summary>
     public Task WaitForCycleAsync(Guid cycleId, TimeSpan timeout, CancellationToken cancellationToken) =>

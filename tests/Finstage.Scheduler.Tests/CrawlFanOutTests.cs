@@ -30,7 +30,7 @@ public sealed class CrawlFanOutTests(SchedulerFixture scheduler)
         await fanOut.RunRequestAsync("yahoo", ["AAPL", "MSFT"], cycleId, Cancel);
         await fanOut.RunRequestAsync("yahoo", ["AAPL", "MSFT"], cycleId, Cancel);
 
-        var received = await scheduler.Requests.WaitForAsync(4, request => request.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
+        var received = await scheduler.ManualRequests.WaitForAsync(4, request => request.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
         received.Select(r => r.Message.CrawlId).Distinct().Count().ShouldBe(2);
     }
 
@@ -62,7 +62,7 @@ public sealed class CrawlFanOutTests(SchedulerFixture scheduler)
         var published = await fanOut.RunRequestAsync("yahoo", symbols, cycleId, Cancel);
 
         published.ShouldBe(2000);
-        var received = await scheduler.Requests.WaitForAsync(2000, request => request.CycleId == cycleId, TimeSpan.FromSeconds(60), Cancel);
+        var received = await scheduler.ManualRequests.WaitForAsync(2000, request => request.CycleId == cycleId, TimeSpan.FromSeconds(60), Cancel);
         received.Select(r => r.Message.Symbol).Distinct().Count().ShouldBe(2000);
     }
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Finstage.Scheduler.Tests;
 
@@ -10,7 +12,7 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact(Timeout = 60_000)]
-    public async Task RequestCrawl_PublishesOneRequestPerSymbolUnderOneCycle_WhenSymbolsAreGiven()
+    public async Task RequestCrawl_SendsOneRequestPerSymbolUnderOneCycleToTheManualQueue_WhenSymbolsAreGiven()
     {
         using var client = scheduler.Factory.CreateClient();
 
@@ -20,10 +22,12 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
         var accepted = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         var cycleId = accepted.GetProperty("cycleId").GetGuid();
         accepted.GetProperty("symbols").GetInt32().ShouldBe(3);
-        var received = await scheduler.Requests.WaitForAsync(3, request => request.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
+        var received = await scheduler.ManualRequests.WaitForAsync(3, request => request.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
         received.Select(r => r.Message.Symbol).ShouldBe(["TSLA", "^VIX", "ES=F"], ignoreOrder: true);
         received.Select(r => r.Message.CrawlId).Distinct().Count().ShouldBe(3);
         received.ShouldAllBe(r => r.Message.Source == "yahoo" && r.Message.NotAfter > r.Message.RequestedAt);
+        // Sent by name only: a publish would also have put them into fetch-news, ahead of the next scheduled cycle.
+        scheduler.Requests.Messages.ShouldNotContain(r => r.Message.CycleId == cycleId);
     }
 
     [Fact(Timeout = 60_000)]
@@ -35,7 +39,7 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
 
         response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         var cycleId = (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("cycleId").GetGuid();
-        var received = await scheduler.Requests.WaitForAsync(3, request => request.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
+        var received = await scheduler.ManualRequests.WaitForAsync(3, request => request.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
         received.Select(r => r.Message.Symbol).ShouldBe(SchedulerFixture.TestGroupSymbols.Split(','), ignoreOrder: true);
     }
 
@@ -53,7 +57,7 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
         using var response = await client.SendAsync(request, Cancel);
 
         var cycleId = (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("cycleId").GetGuid();
-        var received = await scheduler.Requests.WaitForAsync(1, message => message.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
+        var received = await scheduler.ManualRequests.WaitForAsync(1, message => message.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
         received[0].TraceId.ShouldBe(traceId);
     }
 
@@ -73,6 +77,49 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         problem.GetProperty("errors").TryGetProperty(field, out _).ShouldBeTrue();
+    }
+
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task RequestCrawl_Returns400SayingHowManyItCouldTake_WhenRequestCannotBeFetchedWithinItsTimeToLive()
+    {
+        // The manual queue drains by the scheduler's clock: a clock of the test's makes the numbers exact.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 8, 14, 12, 0, 0, TimeSpan.Zero));
+        var factory = scheduler.Create(
+            new Dictionary<string, string?> { ["Schedule:Sources:yahoo:RequestsPerSecond"] = "2", ["Schedule:RequestTimeToLive"] = "00:01:00" },
+            services: services => services.AddSingleton<TimeProvider>(clock));
+        try
+        {
+            using var client = factory.CreateClient();
+
+            var (tooMany, tooManyBody) = await PostSymbolsAsync(client, 121);
+            var (first, _) = await PostSymbolsAsync(client, 100);
+            clock.Advance(TimeSpan.FromSeconds(20));
+            var (behind, behindBody) = await PostSymbolsAsync(client, 61);
+            var (rest, _) = await PostSymbolsAsync(client, 60);
+
+            // 2 requests/s for 60 s; 100 booked take 50 s, of which 30 s are left after 20 s.
+            tooMany.ShouldBe(HttpStatusCode.BadRequest);
+            tooManyBody.GetProperty("maxSymbols").GetInt32().ShouldBe(120);
+            tooManyBody.GetProperty("errors").GetProperty("symbols")[0].GetString()
+                .ShouldBe("yahoo allows 2 requests/s and a request lives 1 min: at most 120 symbols now.");
+            first.ShouldBe(HttpStatusCode.Accepted);
+            behind.ShouldBe(HttpStatusCode.BadRequest);
+            behindBody.GetProperty("maxSymbols").GetInt32().ShouldBe(60);
+            behindBody.GetProperty("errors").GetProperty("symbols")[0].GetString().ShouldNotBeNull().ShouldContain("about 30 s of them still to fetch");
+            rest.ShouldBe(HttpStatusCode.Accepted);
+        }
+        finally
+        {
+            scheduler.RestoreHangfireGlobals();
+        }
+
+        async Task<(HttpStatusCode, JsonElement)> PostSymbolsAsync(HttpClient client, int count)
+        {
+            var symbols = Enumerable.Range(0, count).Select(i => $"M{i:D4}").ToArray();
+            using var response = await client.PostAsJsonAsync("/api/crawls", new { source = "yahoo", symbols }, Cancel);
+            return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>(Cancel));
+        }
     }
 
     [Fact(Timeout = 60_000)]

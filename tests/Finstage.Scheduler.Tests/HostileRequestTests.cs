@@ -110,7 +110,7 @@ public sealed class HostileRequestTests(SchedulerFixture scheduler)
 
         response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Cancel));
         var cycleId = (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("cycleId").GetGuid();
-        var received = await scheduler.Requests.WaitForAsync(4, request => request.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
+        var received = await scheduler.ManualRequests.WaitForAsync(4, request => request.CycleId == cycleId, TimeSpan.FromSeconds(30), Cancel);
         received.Select(r => r.Message.Symbol).ShouldBe(["NOSUCH", "BRK.B", "O'NEIL", "100%"], ignoreOrder: true);
         received.ShouldAllBe(r => r.Message.Source == "yahoo");
     }

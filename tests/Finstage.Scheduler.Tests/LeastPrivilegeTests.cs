@@ -39,7 +39,7 @@ public sealed class LeastPrivilegeTests(SchedulerFixture scheduler)
             var accepted = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
             var cycleId = accepted.GetProperty("cycleId").GetGuid();
             var jobId = long.Parse(accepted.GetProperty("jobId").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-            await scheduler.Requests.WaitForAsync(1, request => request.CycleId == cycleId, TimeSpan.FromSeconds(60), Cancel);
+            await scheduler.ManualRequests.WaitForAsync(1, request => request.CycleId == cycleId, TimeSpan.FromSeconds(60), Cancel);
             await WaitForAsync(database, $"SELECT COUNT(*) FROM `hangfire_job` WHERE `id` = {jobId} AND `state_name` = 'Succeeded'", 1, "the job succeeded");
             // The success counter's raw rows are folded into the aggregated table and deleted.
             await WaitForAsync(database, "SELECT COUNT(*) FROM `hangfire_counter`", 0, "raw counters folded");

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 
@@ -45,7 +46,11 @@ public sealed class SchedulerFixture : IAsyncLifetime
 
     public Uri Broker { get; private set; } = null!;
 
+    /// <summary>Crawl requests published: the scheduled cycles'.</summary>
     public MessageProbe<CrawlRequested> Requests { get; private set; } = null!;
+
+    /// <summary>Crawl requests sent to the crawler's queue for crawls asked for by hand.</summary>
+    public MessageProbe<CrawlRequested> ManualRequests { get; private set; } = null!;
 
     public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
 
@@ -67,6 +72,7 @@ public sealed class SchedulerFixture : IAsyncLifetime
         JobStorageMigrations.Apply(ConnectionString);
         Broker = await TestServers.CreateVirtualHostAsync("finstage-scheduler-tests");
         Requests = await MessageProbe<CrawlRequested>.StartAsync(Broker, "scheduler-tests-crawl-requested");
+        ManualRequests = await MessageProbe<CrawlRequested>.StartOnServiceQueueAsync(Broker, Queues.ManualCrawls);
         _factory = Create();
         _ = _factory.Services;
     }
@@ -76,14 +82,16 @@ public sealed class SchedulerFixture : IAsyncLifetime
     /// settings. It lives until the end of the run: Hangfire keeps process-wide state (its log
     /// provider, current storage) that points at the newest host, so no host may be disposed early.
     /// </summary>
-    public WebApplicationFactory<Program> Create(IDictionary<string, string?>? more = null, IPAddress? remoteAddress = null)
+    public WebApplicationFactory<Program> Create(
+        IDictionary<string, string?>? more = null, IPAddress? remoteAddress = null, Action<IServiceCollection>? services = null)
     {
-        var factory = Build(more, remoteAddress);
+        var factory = Build(more, remoteAddress, services);
         _created.Add(factory);
         return factory;
     }
 
-    private WebApplicationFactory<Program> Build(IDictionary<string, string?>? more, IPAddress? remoteAddress) =>
+    private WebApplicationFactory<Program> Build(
+        IDictionary<string, string?>? more, IPAddress? remoteAddress, Action<IServiceCollection>? services) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseSetting("ConnectionStrings:Hangfire", RuntimeConnectionString);
@@ -107,7 +115,11 @@ public sealed class SchedulerFixture : IAsyncLifetime
             }
             if (remoteAddress is not null)
             {
-                web.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new RemoteAddressFilter(remoteAddress)));
+                web.ConfigureServices(collection => collection.AddSingleton<IStartupFilter>(new RemoteAddressFilter(remoteAddress)));
+            }
+            if (services is not null)
+            {
+                web.ConfigureTestServices(services);
             }
         });
 
@@ -126,6 +138,7 @@ public sealed class SchedulerFixture : IAsyncLifetime
             await factory.DisposeAsync();
         }
         await Requests.DisposeAsync();
+        await ManualRequests.DisposeAsync();
         _listener.Dispose();
     }
 

@@ -32,17 +32,24 @@ public sealed class ExchangeTap : IAsyncDisposable
     /// consumer of <typeparamref name="T"/> has started); every message published afterwards is kept.
     /// </summary>
 #pragma warning disable CA1000 // ExchangeTap.StartAsync<NewsCrawled>(...) reads better than a generic class.
-    public static async Task<ExchangeTap> StartAsync<T>(Uri virtualHost, CancellationToken cancellationToken)
+    public static Task<ExchangeTap> StartAsync<T>(Uri virtualHost, CancellationToken cancellationToken) =>
+        StartAsync(virtualHost, ExchangeOf<T>(), cancellationToken);
 #pragma warning restore CA1000
+
+    /// <summary>
+    /// Binds a new tap to <paramref name="exchange"/>, which must exist already: a message type's exchange, or
+    /// the one MassTransit puts in front of a queue that messages are sent to by name (named as the queue).
+    /// </summary>
+    public static async Task<ExchangeTap> StartAsync(Uri virtualHost, string exchange, CancellationToken cancellationToken)
     {
         var factory = new ConnectionFactory { Uri = virtualHost, ClientProvidedName = "finstage-test-tap", AutomaticRecoveryEnabled = false };
         var connection = await factory.CreateConnectionAsync(cancellationToken);
         try
         {
             var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-            var queue = $"test-tap-{typeof(T).Name.ToLowerInvariant()}-{Guid.NewGuid():N}";
+            var queue = $"test-tap-{exchange.Split(':')[^1].ToLowerInvariant()}-{Guid.NewGuid():N}";
             await channel.QueueDeclareAsync(queue, durable: false, exclusive: true, autoDelete: false, cancellationToken: cancellationToken);
-            await channel.QueueBindAsync(queue, ExchangeOf<T>(), routingKey: "", cancellationToken: cancellationToken);
+            await channel.QueueBindAsync(queue, exchange, routingKey: "", cancellationToken: cancellationToken);
             return new ExchangeTap(connection, channel, queue);
         }
         catch

@@ -28,8 +28,18 @@ public sealed class MessageProbe<T> : IAsyncDisposable
 
     /// <summary>Starts a probe whose queue is bound before this returns, so nothing published afterwards is missed.</summary>
 #pragma warning disable CA1000 // MessageProbe<CrawlRequested>.StartAsync(...) reads better than a separate factory class.
-    public static async Task<MessageProbe<T>> StartAsync(Uri virtualHost, string queueName, CancellationToken cancellationToken = default)
+    public static Task<MessageProbe<T>> StartAsync(Uri virtualHost, string queueName, CancellationToken cancellationToken = default) =>
+        StartAsync(virtualHost, queueName, sentByName: false, cancellationToken);
+
+    /// <summary>
+    /// Starts a probe that consumes a service's own durable queue in its place, and so gets only what is sent
+    /// to that queue by name (the service must not run beside it).
+    /// </summary>
+    public static Task<MessageProbe<T>> StartOnServiceQueueAsync(Uri virtualHost, string queueName, CancellationToken cancellationToken = default) =>
+        StartAsync(virtualHost, queueName, sentByName: true, cancellationToken);
 #pragma warning restore CA1000
+
+    private static async Task<MessageProbe<T>> StartAsync(Uri virtualHost, string queueName, bool sentByName, CancellationToken cancellationToken)
     {
         var services = new ServiceCollection();
         MessageProbe<T>? probe = null;
@@ -41,8 +51,9 @@ public sealed class MessageProbe<T> : IAsyncDisposable
                 rabbit.Host(virtualHost);
                 rabbit.ReceiveEndpoint(queueName, endpoint =>
                 {
-                    endpoint.AutoDelete = true;
-                    endpoint.Durable = false;
+                    endpoint.AutoDelete = !sentByName;
+                    endpoint.Durable = sentByName;
+                    endpoint.ConfigureConsumeTopology = !sentByName;
                     endpoint.Handler<T>(message =>
                     {
                         probe!.Messages.Enqueue(new Received<T>(message.Message, Activity.Current?.TraceId));

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Finstage.Crawler.Consumers;
 
 /// <summary>Fetches the feed a crawl request names and publishes what came of it.</summary>
-public sealed class FetchNewsConsumer(FeedCrawler crawler, ValidatorCache validators, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
+public class FetchNewsConsumer(FeedCrawler crawler, ValidatorCache validators, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
     : IConsumer<CrawlRequested>
 {
     public async Task Consume(ConsumeContext<CrawlRequested> context)
@@ -36,6 +36,14 @@ public sealed class FetchNewsConsumer(FeedCrawler crawler, ValidatorCache valida
     }
 }
 
+/// <summary>
+/// The same work for crawls asked for by hand, on a queue of their own (<see cref="Queues.ManualCrawls"/>):
+/// a large request waits there, not in front of the scheduled cycles.
+/// </summary>
+public sealed class FetchManualNewsConsumer(
+    FeedCrawler crawler, ValidatorCache validators, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
+    : FetchNewsConsumer(crawler, validators, bus, logger);
+
 /// <summary>Concurrency and prefetch of <see cref="FetchNewsConsumer"/>, from <see cref="FetchOptions"/>.</summary>
 public sealed class FetchNewsConsumerDefinition : ConsumerDefinition<FetchNewsConsumer>
 {
@@ -53,6 +61,35 @@ public sealed class FetchNewsConsumerDefinition : ConsumerDefinition<FetchNewsCo
     {
         // Fetch retries happen in the HTTP pipeline; this only covers a publish that the broker
         // refused for a moment, and re-runs the whole crawl (its crawl id keeps the result single).
+        consumerConfigurator.UseMessageRetry(retry => retry.Intervals(500, 2000));
+    }
+}
+
+/// <summary>
+/// The queue of <see cref="FetchManualNewsConsumer"/>: its own name, a small concurrency, and no binding to the
+/// exchange crawl requests are published to (that would deliver every scheduled request here as well).
+/// </summary>
+public sealed class FetchManualNewsConsumerDefinition : ConsumerDefinition<FetchManualNewsConsumer>
+{
+    public FetchManualNewsConsumerDefinition(IOptions<FetchOptions> options)
+    {
+        var limit = options.Value.ManualConcurrentMessageLimit;
+        EndpointName = Queues.ManualCrawls;
+        ConcurrentMessageLimit = limit;
+        // No more prefetched than handled: a message held here is one the other crawler instances cannot take.
+        Endpoint(endpoint =>
+        {
+            endpoint.ConfigureConsumeTopology = false;
+            endpoint.PrefetchCount = limit;
+        });
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<FetchManualNewsConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        // As for the scheduled queue: only a publish the broker refused for a moment is retried here.
         consumerConfigurator.UseMessageRetry(retry => retry.Intervals(500, 2000));
     }
 }

@@ -11,6 +11,15 @@ public sealed class FetchOptions
     [Range(1, 256)]
     public int ConcurrentMessageLimit { get; set; } = 8;
 
+    /// <summary>
+    /// Crawls asked for by hand (queue <c>fetch-news-manual</c>) handled at once, besides the scheduled ones. Small, so
+    /// that scheduled crawls hold most of the places in each host's rate limiter while a large manual request
+    /// runs. Manual crawls use a host's whole rate while nothing is scheduled only if this is at least the
+    /// host's requests per second times a whole crawl's time in seconds (fetch, parse and the result's publish).
+    /// </summary>
+    [Range(1, 256)]
+    public int ManualConcurrentMessageLimit { get; set; } = 4;
+
     /// <summary>Requests RabbitMQ hands out ahead of time; at least the concurrency limit.</summary>
     [Range(1, 1024)]
     public int PrefetchCount { get; set; } = 16;

@@ -23,13 +23,15 @@ public static class CrawlsApi
     {
         var api = app.MapGroup("/api").WithTags("Crawls");
         api.MapPost("/crawls", RequestCrawl).WithSummary("Start a crawl")
-            .WithDescription("Starts a crawl cycle now for a source, over the given symbols or all of its watchlist; answers the cycle id.");
+            .WithDescription("Starts a crawl cycle now for a source, over the given symbols or all of its watchlist; answers the cycle id. " +
+                "Manual crawls wait in a queue of their own, behind earlier manual ones but never ahead of the schedule; a request that " +
+                "could not be fetched within its time to live at the source's rate is refused with 400, and 'maxSymbols' says how many it could take.");
         api.MapGet("/watchlist", GetWatchlist).WithSummary("Watchlist").WithDescription("The configured groups of symbols, their sources, crons and next runs.");
         return app;
     }
 
     public static Results<Accepted<CrawlAccepted>, ValidationProblem> RequestCrawl(
-        CrawlRequest? request, IBackgroundJobClient jobs, IOptionsMonitor<ScheduleOptions> schedule)
+        CrawlRequest? request, IBackgroundJobClient jobs, IOptionsMonitor<ScheduleOptions> schedule, ManualCrawlBudget budget)
     {
         var options = schedule.CurrentValue;
         var errors = new Dictionary<string, string[]>();
@@ -65,10 +67,18 @@ public static class CrawlsApi
         }
 
         var canonicalSource = known.First(name => string.Equals(name, source, StringComparison.OrdinalIgnoreCase));
+        var distinct = symbols.Distinct(StringComparer.Ordinal).Count();
+        // Requests the crawler could not start within their time to live would only expire in its queue.
+        var quote = budget.TryBook(canonicalSource, distinct);
+        if (!quote.Booked)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["symbols"] = [quote.Explain()] },
+                extensions: new Dictionary<string, object?> { ["maxSymbols"] = quote.MaxSymbols });
+        }
         var cycleId = Guid.NewGuid();
         var jobId = jobs.Enqueue<CrawlFanOut>(job => job.RunRequestAsync(canonicalSource, symbols, cycleId, CancellationToken.None));
-        return TypedResults.Accepted(
-            $"/hangfire/jobs/details/{jobId}", new CrawlAccepted(cycleId, jobId, canonicalSource, symbols.Distinct(StringComparer.Ordinal).Count()));
+        return TypedResults.Accepted($"/hangfire/jobs/details/{jobId}", new CrawlAccepted(cycleId, jobId, canonicalSource, distinct));
     }
 
     public static Ok<List<WatchlistGroup>> GetWatchlist(IOptionsMonitor<ScheduleOptions> schedule, JobStorage storage)

@@ -14,6 +14,8 @@ namespace Finstage.Scheduler.Jobs;
 /// <summary>
 /// The fan-out job: one <see cref="CrawlRequested"/> per symbol, all with one cycle id. Safe to
 /// repeat: a retry of the same job run publishes the same crawl ids, which storage records once.
+/// Scheduled cycles are published (the crawler's <c>fetch-news</c> queue); crawls asked for by hand
+/// are sent to a queue of their own, so they never wait in front of a scheduled cycle.
 /// </summary>
 public sealed class CrawlFanOut(
     IBus bus,
@@ -24,6 +26,8 @@ public sealed class CrawlFanOut(
     TimeProvider clock,
     ILogger<CrawlFanOut> logger)
 {
+    private static readonly Uri ManualQueue = new("queue:" + Queues.ManualCrawls);
+
     /// <summary>Runs a configured group; the recurring job of each group calls this.</summary>
     // A fan-out fails almost only because the broker is away, and a broker restarts in seconds: retry
     // soon, then back off (about five minutes in all), rather than Hangfire's random 15 s to 3 min.
@@ -38,17 +42,24 @@ public sealed class CrawlFanOut(
         }
         // The job id names the run, so every retry of it is the same cycle.
         var cycleId = DeterministicGuid("cycle:" + (context?.BackgroundJob.Id ?? Guid.NewGuid().ToString()));
-        return await FanOutAsync("group:" + group, symbols.Source, symbols.Symbols, cycleId, cancellationToken);
+        return await FanOutAsync("group:" + group, symbols.Source, symbols.Symbols, cycleId, byHand: false, cancellationToken);
     }
 
     /// <summary>Runs a crawl asked for by hand (POST /api/crawls), under the cycle id already handed out.</summary>
     [AutomaticRetry(Attempts = 5, DelaysInSeconds = [10, 20, 40, 80, 160], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Crawl {0} by request")]
     public Task<int> RunRequestAsync(string source, string[] symbols, Guid cycleId, CancellationToken cancellationToken) =>
-        FanOutAsync("request:" + cycleId, source, symbols, cycleId, cancellationToken);
+        FanOutAsync("request:" + cycleId, source, symbols, cycleId, byHand: true, cancellationToken);
+
+    /// <summary>
+    /// Publishes a cycle over the given symbols as a group's scheduled run does, without a group in the
+    /// configuration (the benchmark drives whole cycles with it).
+    /// </summary>
+    public Task<int> RunCycleAsync(string source, IReadOnlyList<string> symbols, Guid cycleId, CancellationToken cancellationToken) =>
+        FanOutAsync("cycle:" + cycleId, source, symbols, cycleId, byHand: false, cancellationToken);
 
     private async Task<int> FanOutAsync(
-        string lockName, string source, IReadOnlyList<string> symbols, Guid cycleId, CancellationToken cancellationToken)
+        string lockName, string source, IReadOnlyList<string> symbols, Guid cycleId, bool byHand, CancellationToken cancellationToken)
     {
         // A run never overlaps itself: if the previous one still holds the lock, this one steps aside.
         using var connection = storage.GetConnection();
@@ -78,26 +89,36 @@ public sealed class CrawlFanOut(
                 MaxDegreeOfParallelism = schedule.CurrentValue.MaxPublishesInFlight,
                 CancellationToken = cancellationToken,
             };
+            // Sent by name, not published: a publish would reach fetch-news too, and every other queue bound to the request's type.
+            var manualQueue = byHand ? await bus.GetSendEndpoint(ManualQueue) : null;
             await Parallel.ForEachAsync(requests, fanOut, async (request, ct) =>
             {
                 using var deadline = busOptions.PublishDeadline(ct);
-                await PublishAsync(request, deadline.Token);
+                await PublishAsync(request, manualQueue, deadline.Token);
             });
             metrics.RecordFanOut(source, requests.Count);
-            logger.LogInformation("Cycle {CycleId}: requested {Count} {Source} crawls", cycleId, requests.Count, source);
+            logger.LogInformation("Cycle {CycleId}: requested {Count} {Source} crawls{ByHand}", cycleId, requests.Count, source, byHand ? " by hand" : "");
             return requests.Count;
         }
     }
 
     // Each symbol's crawl is its own subtree of the job's trace, so one symbol can be followed
     // from this publish through the crawler's fetch to the storage's write.
-    private async Task PublishAsync(CrawlRequested request, CancellationToken cancellationToken)
+    private async Task PublishAsync(CrawlRequested request, ISendEndpoint? manualQueue, CancellationToken cancellationToken)
     {
         using var activity = Telemetry.Source.StartActivity("request crawl", ActivityKind.Producer);
         activity?.SetTag("finstage.source", request.Source);
         activity?.SetTag("finstage.symbol", request.Symbol);
         activity?.SetTag("finstage.crawl.id", request.CrawlId);
-        await bus.Publish(request, cancellationToken);
+        activity?.SetTag("finstage.crawl.by_hand", manualQueue is not null);
+        if (manualQueue is null)
+        {
+            await bus.Publish(request, cancellationToken);
+        }
+        else
+        {
+            await manualQueue.Send(request, cancellationToken);
+        }
     }
 
     // Name-based ids: the same name always gives the same id (RFC 4122 version 5 layout over SHA-1).

@@ -25,6 +25,16 @@ public sealed class ScheduleOptions : IValidatableObject
     [Range(1, 100_000)]
     public int MaxSymbolsPerRequest { get; set; } = 10_000;
 
+    /// <summary>
+    /// What the scheduler knows of each source's politeness limit, to refuse a manual crawl that could not
+    /// be fetched within <see cref="RequestTimeToLive"/>; keep it equal to the crawler's <c>Sources:{name}:RequestsPerSecond</c>.
+    /// </summary>
+    public Dictionary<string, SourceRate> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Requests a second the crawler makes to <paramref name="source"/>: as configured, else the crawler's own default of 1.</summary>
+    public double RequestsPerSecondOf(string source) =>
+        Sources.TryGetValue(source, out var rate) ? rate.RequestsPerSecond : SourceRate.CrawlerDefault;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var (name, group) in Groups)
@@ -46,6 +56,13 @@ public sealed class ScheduleOptions : IValidatableObject
                 yield return new ValidationResult($"Group '{name}' needs at least one symbol, and no empty ones.");
             }
         }
+        foreach (var (name, rate) in Sources)
+        {
+            if (rate.RequestsPerSecond is not (> 0 and <= 1000))
+            {
+                yield return new ValidationResult($"Schedule:Sources:{name}:RequestsPerSecond must be in (0, 1000], as the crawler's.");
+            }
+        }
     }
 
     /// <summary>The distinct symbols of every group that crawls <paramref name="source"/>.</summary>
@@ -65,4 +82,13 @@ public sealed class SymbolGroup
     public string Cron { get; set; } = "*/3 * * * *";
 
     public List<string> Symbols { get; set; } = [];
+}
+
+/// <summary>A source's rate limit as the crawler applies it (requests a second to its host).</summary>
+public sealed class SourceRate
+{
+    /// <summary>The crawler's rate for a source that does not set one.</summary>
+    public const double CrawlerDefault = 1;
+
+    public double RequestsPerSecond { get; set; } = CrawlerDefault;
 }

@@ -49,12 +49,33 @@ public sealed class CrawlerFixture : IAsyncLifetime
             web.UseSetting("Sources:local:UrlTemplate", new Uri(Feeds.BaseAddress, "feeds/{symbol}").ToString());
             web.UseSetting("Sources:local:RequestsPerSecond", "1000");
             web.UseSetting("Sources:local:Burst", "1000");
+            // The same feed site under another host name, so under a token bucket of its own: a slow one.
+            web.UseSetting("Sources:paced:UrlTemplate", new UriBuilder(new Uri(Feeds.BaseAddress, "feeds/{symbol}")) { Host = "localhost" }.Uri.ToString()
+                .Replace("%7Bsymbol%7D", "{symbol}", StringComparison.Ordinal));
+            web.UseSetting("Sources:paced:RequestsPerSecond", PacedRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            web.UseSetting("Sources:paced:Burst", "1");
             web.UseSetting("Fetch:ConcurrentMessageLimit", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Fetch:PrefetchCount", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Fewer than the scheduled consumers, as shipped (4 to 8).
+            web.UseSetting("Fetch:ManualConcurrentMessageLimit", "2");
             web.UseSetting("Fetch:RetryDelay", "00:00:00.050");
             web.ConfigureTestServices(services => services.AddSingleton<IConfigureReceiveEndpoint>(new FailingPublishes(_failingPublishes)));
         });
         _ = Crawler.Services;
+    }
+
+    /// <summary>Requests a second of the <c>paced</c> source.</summary>
+    public const int PacedRate = 20;
+
+    /// <summary>Sends the requests by name to the queue of crawls asked for by hand, as the scheduler does.</summary>
+    public async Task SendManualAsync(IEnumerable<CrawlRequested> requests)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var queue = await Crawler.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("queue:" + Queues.ManualCrawls));
+        foreach (var request in requests)
+        {
+            await queue.Send(request, deadline.Token);
+        }
     }
 
     public async Task PublishAsync(CrawlRequested request, Guid? messageId = null)

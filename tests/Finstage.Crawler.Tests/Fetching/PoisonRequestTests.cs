@@ -7,8 +7,8 @@ namespace Finstage.Crawler.Tests.Fetching;
 
 /// <summary>
 /// Broken crawl requests put straight into the crawler's queue (raw bytes, below MassTransit): each
-/// one must land in fetch-news_error with the reason, at once and without a fetch, while the valid
-/// requests around it are crawled.
+/// one must land in fetch-news_error (fetch-news-manual_error for the queue of crawls asked for by hand)
+/// with the reason, at once and without a fetch, while the valid requests around it are crawled.
 /// </summary>
 [Trait("Category", "Reliability")]
 [Collection(nameof(SharedCrawler))]
@@ -23,7 +23,15 @@ public sealed class PoisonRequestTests(CrawlerFixture crawler)
 
     [Theory(Timeout = 120_000)]
     [MemberData(nameof(Poisons))]
-    public async Task FetchNews_CrawlsTheValidRequestsAndParksOnlyThePoison_WhenPoisonArrivesBetweenThem(string poison)
+    public Task FetchNews_CrawlsTheValidRequestsAndParksOnlyThePoison_WhenPoisonArrivesBetweenThem(string poison) =>
+        CrawlsTheValidRequestsAndParksOnlyThePoisonAsync(Queue, poison);
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Poisons))]
+    public Task FetchManualNews_CrawlsTheValidRequestsAndParksOnlyThePoison_WhenPoisonArrivesBetweenThem(string poison) =>
+        CrawlsTheValidRequestsAndParksOnlyThePoisonAsync(Queues.ManualCrawls, poison);
+
+    private async Task CrawlsTheValidRequestsAndParksOnlyThePoisonAsync(string queue, string poison)
     {
         var before = Request("AAPL");
         var after = Request("MSFT");
@@ -31,12 +39,12 @@ public sealed class PoisonRequestTests(CrawlerFixture crawler)
         var poisonId = Guid.NewGuid().ToString();
         var (body, exceptionType, reasons) = Poison(poisonRequest, poisonId)[poison];
 
-        await BrokerQueues.SendRawAsync(crawler.Broker, Queue, [Raw(before), new RawMessage(body, poisonId), Raw(after)], Cancel);
+        await BrokerQueues.SendRawAsync(crawler.Broker, queue, [Raw(before), new RawMessage(body, poisonId), Raw(after)], Cancel);
 
         var crawled = await crawler.Crawled.WaitForAsync(
             2, message => message.CrawlId == before.CrawlId || message.CrawlId == after.CrawlId, Deadline, Cancel);
         crawled.Select(received => received.Message.Articles.Count).ShouldAllBe(count => count == 2);
-        var parked = await BrokerQueues.WaitForAsync(crawler.Broker, Queue + "_error", poisonId, Deadline, Cancel);
+        var parked = await BrokerQueues.WaitForAsync(crawler.Broker, queue + "_error", poisonId, Deadline, Cancel);
         parked.Header("MT-Reason").ShouldBe("fault");
         parked.Header("MT-Fault-ExceptionType").ShouldNotBeNull().ShouldStartWith(exceptionType);
         var reason = parked.Header("MT-Fault-Message").ShouldNotBeNull();
