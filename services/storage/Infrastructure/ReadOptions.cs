@@ -15,7 +15,7 @@ public sealed class ReadOptions
 
     /// <summary>Connections the read API may hold at once; with the default command timeout, also the most statements of readers the database runs at once.</summary>
     [Range(1, 1000)]
-    public int MaxPoolSize { get; set; } = 8;
+    public int MaxPoolSize { get; set; } = 4;
 
     /// <summary>Seconds a read waits for a free connection of its pool (or to open one) before it is answered 503.</summary>
     [Range(1, 60)]
