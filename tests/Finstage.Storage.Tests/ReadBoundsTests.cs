@@ -23,6 +23,22 @@ public sealed class ReadBoundsTests(StorageFixture storage) : IAsyncLifetime
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    [Fact(Timeout = 10_000)]
+    public void BuildConnectionString_GivesReadsASmallPoolOfTheirOwnWithShortTimeouts_WhenDefaultsAreKept()
+    {
+        var ingest = new DatabaseOptions().BuildConnectionString("Server=db;Database=finstage;User ID=runtime");
+
+        var reads = new MySqlConnector.MySqlConnectionStringBuilder(new ReadOptions().BuildConnectionString(ingest));
+
+        reads.ConnectionString.ShouldNotBe(ingest, "MySqlConnector keeps one pool per connection string");
+        reads.MaximumPoolSize.ShouldBe(4u);
+        reads.MinimumPoolSize.ShouldBe(0u);
+        reads.ConnectionTimeout.ShouldBe(2u);
+        reads.DefaultCommandTimeout.ShouldBe(10u);
+        reads.Database.ShouldBe("finstage");
+        reads.UserID.ShouldBe("runtime");
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task ListNews_CutsSummariesToFiveHundredCharacters_WhenTheArticleHasItWhole()
     {
