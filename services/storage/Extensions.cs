@@ -18,11 +18,15 @@ public static class Extensions
         var services = builder.Services;
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ReadOptions>().BindConfiguration(ReadOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageConnection>()
-            .Configure<IConfiguration, IOptions<DatabaseOptions>>((connection, configuration, database) =>
+            .Configure<IConfiguration, IOptions<DatabaseOptions>, IOptions<ReadOptions>>((connection, configuration, database, reads) =>
+            {
                 connection.ConnectionString = configuration.GetConnectionString("Storage") is { Length: > 0 } configured
                     ? database.Value.BuildConnectionString(configured)
-                    : null)
+                    : null;
+                connection.ReadConnectionString = connection.ConnectionString is { } ingest ? reads.Value.BuildConnectionString(ingest) : null;
+            })
             .Validate(connection => connection.ConnectionString is not null, "ConnectionStrings:Storage must name the news database.")
             .ValidateOnStart();
 
@@ -42,7 +46,8 @@ public static class Extensions
         services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource("MySqlConnector"))
             .WithMetrics(metrics => metrics.AddMeter("MySqlConnector"));
-        // A database that hangs rather than refuses must not hang the probe (the connect timeout is a minute).
+        // A database that hangs rather than refuses must not hang the probe (the connect timeout is a minute). It asks
+        // through the ingest pool, which readers cannot exhaust: a flood of reads is not "not ready".
         services.AddHealthChecks().AddCheck<NewsDatabaseHealthCheck>(
             "news-database", tags: [ServiceDefaults.Extensions.ReadyTag], timeout: TimeSpan.FromSeconds(5));
 
@@ -71,8 +76,12 @@ public static class Extensions
     }
 }
 
-/// <summary>The news database's connection string with the pool settings of <see cref="DatabaseOptions"/> applied.</summary>
+/// <summary>The news database's connection strings: one pool for ingest (and the readiness probe), one for the read API.</summary>
 public sealed class StorageConnection
 {
+    /// <summary>Ingest's pool: <c>ConnectionStrings:Storage</c> with the settings of <see cref="DatabaseOptions"/>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>The read API's pool: the same database with the size and timeouts of <see cref="ReadOptions"/>.</summary>
+    public string? ReadConnectionString { get; set; }
 }

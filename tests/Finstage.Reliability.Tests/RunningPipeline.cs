@@ -54,18 +54,20 @@ public sealed class RunningPipeline : IAsyncDisposable
     /// <summary>
     /// Starts the feed site and the three services (consumers first, so no request is published
     /// before its queue is bound). <paramref name="feedLatency"/> keeps a cycle in flight long
-    /// enough for a fault to land in the middle of it.
+    /// enough for a fault to land in the middle of it. <paramref name="feed"/>, where given, serves the feeds instead
+    /// of the fixed ones described above (and the counts of <see cref="ShouldBeCompleteAndQuietAsync"/> no longer apply).
     /// </summary>
     public static async Task<RunningPipeline> StartAsync(
         string name, int symbolCount, TimeSpan feedLatency, CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string?>? storageSettings = null,
         IReadOnlyDictionary<string, string?>? crawlerSettings = null,
-        IReadOnlyDictionary<string, string?>? schedulerSettings = null)
+        IReadOnlyDictionary<string, string?>? schedulerSettings = null,
+        RequestDelegate? feed = null)
     {
         var database = await TestServers.CreateDatabaseAsync("finstage_rel_" + name, cancellationToken);
         var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-rel-" + name.Replace('_', '-'), cancellationToken);
         var symbols = Enumerable.Range(0, symbolCount).Select(i => "R" + i.ToString("0000", CultureInfo.InvariantCulture)).ToList();
-        var feeds = await LocalFeedServer.StartAsync(context => ServeFeedAsync(context, feedLatency), cancellationToken);
+        var feeds = await LocalFeedServer.StartAsync(feed ?? (context => ServeFeedAsync(context, feedLatency)), cancellationToken);
         var pipeline = new RunningPipeline(name, database, virtualHost, feeds, symbols);
         var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
         var schedulerDll = Repository.ProjectOutput("services/scheduler", "Finstage.Scheduler");

@@ -30,24 +30,30 @@ public sealed class ConnectionLossTests(StorageFixture storage) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await storage.ResetAsync();
-        // A pool size no other host uses makes a connection string, and so a pool, of this host's own.
+        // Pool sizes no other host uses make connection strings, and so pools (ingest's and the reads'), of this host's own.
         _host = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-            StorageFixture.Configure(web, storage.ConnectionString, storage.Broker, new Dictionary<string, string?> { ["Database:MaxPoolSize"] = "9" }));
+            StorageFixture.Configure(web, storage.ConnectionString, storage.Broker, new Dictionary<string, string?>
+            {
+                ["Database:MaxPoolSize"] = "9",
+                ["Reads:MaxPoolSize"] = "5",
+            }));
         _ = _host.Services;
     }
 
     public async ValueTask DisposeAsync()
     {
-        // Whatever happened, no later host with this pool may inherit a dead connection from it.
-        await using (var pooled = new MySqlConnection(_host.Services.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString))
+        // Whatever happened, no later host with these pools may inherit a dead connection from them.
+        var connection = _host.Services.GetRequiredService<IOptions<StorageConnection>>().Value;
+        foreach (var pool in new[] { connection.ConnectionString, connection.ReadConnectionString })
         {
+            await using var pooled = new MySqlConnection(pool);
             await MySqlConnection.ClearPoolAsync(pooled);
         }
         await _host.DisposeAsync();
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task QueryAsync_TakesEfCoresLastConnection_WhenBothUseThePool()
+    public async Task QueryAsync_NeverTakesAnIngestConnection_WhenBothPoolsHaveOneIdle()
     {
         var plain = await Sessions.QueryAsync(ConnectionIdAsync, Cancel);
         var ef = await Sessions.ReadAsync(async (db, ct) =>
@@ -57,8 +63,8 @@ public sealed class ConnectionLossTests(StorageFixture storage) : IAsyncLifetime
         }, Cancel);
         var plainAgain = await Sessions.QueryAsync(ConnectionIdAsync, Cancel);
 
-        // One pool, last in first out: each scope gets the connection the one before returned.
-        ef.ShouldBe(plain);
+        // Two pools, each last in first out: the read API's scopes reuse their own connection, never ingest's.
+        ef.ShouldNotBe(plain);
         plainAgain.ShouldBe(plain);
     }
 
@@ -92,19 +98,22 @@ public sealed class ConnectionLossTests(StorageFixture storage) : IAsyncLifetime
     [Fact(Timeout = 90_000)]
     public async Task StoreAsync_Commits_WhenThePooledConnectionsWereClosedByTheServer()
     {
-        await KillPooledConnectionsAsync();
+        await KillPooledConnectionsAsync(ingest: true);
 
         await _host.Services.GetRequiredService<NewsWriter>().StoreAsync([Crawls.Crawled("MSFT", "yahoo", Crawls.Article(2))], Cancel);
 
         (await storage.CountAsync("article_symbols", "`symbol` = 'MSFT'")).ShouldBe(1);
     }
 
-    /// <summary>Fills this host's pool with connections held at the same time, returns them, then has the server close them.</summary>
-    private async Task KillPooledConnectionsAsync()
+    /// <summary>
+    /// Fills one of this host's pools (the read API's, or ingest's) with connections held at the same time, returns
+    /// them, then has the server close them.
+    /// </summary>
+    private async Task KillPooledConnectionsAsync(bool ingest = false)
     {
         var allOpen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var opened = 0;
-        var ids = await Task.WhenAll(Enumerable.Range(0, Pooled).Select(_ => Sessions.QueryAsync(async (connection, ct) =>
+        async Task<long> HoldAsync(MySqlConnection connection, CancellationToken ct)
         {
             if (Interlocked.Increment(ref opened) == Pooled)
             {
@@ -112,7 +121,14 @@ public sealed class ConnectionLossTests(StorageFixture storage) : IAsyncLifetime
             }
             await allOpen.Task.WaitAsync(ct);
             return await ConnectionIdAsync(connection, ct);
-        }, Cancel)));
+        }
+        var ids = await Task.WhenAll(Enumerable.Range(0, Pooled).Select(_ => ingest
+            ? Sessions.ReadAsync(async (db, ct) =>
+            {
+                await db.Database.OpenConnectionAsync(ct);
+                return await HoldAsync((MySqlConnection)db.Database.GetDbConnection(), ct);
+            }, Cancel)
+            : Sessions.QueryAsync(HoldAsync, Cancel)));
         ids.Distinct().Count().ShouldBe(Pooled);
 
         await using var admin = new MySqlConnection(storage.ConnectionString);

@@ -10,13 +10,24 @@ public static class NewsApi
 
     public static IEndpointRouteBuilder MapNewsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").WithTags("News");
+        var api = app.MapGroup("/api").WithTags("News")
+            .AddEndpointFilter(AnswerUnavailableReadsAsync)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapGet("/news", ListNewsAsync).WithSummary("List news")
-            .WithDescription("News, newest first, filtered by symbol, source, time range (inclusive, UTC) and text in title or summary; keyset-paged: pass nextCursor back as cursor.");
-        api.MapGet("/news/{id}", GetArticleAsync).WithSummary("Get an article").WithDescription("One article by its id (32 hex digits), with every symbol it belongs to.");
+            .WithDescription(
+                "News, newest first, filtered by symbol, source, time range (inclusive, UTC) and text (a substring, any case, of the title or the whole summary); " +
+                "keyset-paged: pass nextCursor back as cursor. Each summary is cut to its first 500 characters (summaryTruncated says so, " +
+                "summaryLength is the whole length; GET /api/news/{id} has it whole). With text, or with symbol and source together, one request " +
+                "examines at most Reads:ScanRows (5,000) of the newest articles in range: a page can then be short, even empty, while nextCursor " +
+                "goes on with the older ones; the list is over only when nextCursor is null.");
+        api.MapGet("/news/{id}", GetArticleAsync).WithSummary("Get an article")
+            .WithDescription("One article by its id (32 hex digits), with its whole summary and every symbol it belongs to.");
         api.MapGet("/symbols", ListSymbolsAsync).WithSummary("List symbols").WithDescription("Every symbol with its article count, newest article and last crawl.");
         api.MapGet("/crawls", ListCrawlsAsync).WithSummary("List crawl runs")
-            .WithDescription("Crawl runs, newest first, filtered by source, symbol, status and cycle; keyset-paged.");
+            .WithDescription(
+                "Crawl runs, newest first, filtered by source, symbol, status and cycle; keyset-paged. Without cycleId, a status filter (unless " +
+                "with source alone) or source and symbol together examine at most Reads:ScanRows runs per request: a page can be short, " +
+                "even empty, while nextCursor goes on; the list is over only when nextCursor is null.");
         api.MapGet("/sources/health", GetSourceHealthAsync).WithSummary("Source health")
             .WithDescription("Per source: success rate over its most recent runs, last success, last failure and its reason.");
         return app;
@@ -94,5 +105,22 @@ public static class NewsApi
             return TypedResults.ValidationProblem(query.Errors);
         }
         return TypedResults.Ok(await reader.GetSourceHealthAsync(window, cancellationToken));
+    }
+
+    // A read the database cannot take now (the read pool busy past its checkout timeout, a statement past its command
+    // timeout, the database away) is a 503 that says to come back, not a 500: the service itself is fine.
+    private static async ValueTask<object?> AnswerUnavailableReadsAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (ReadsUnavailableException)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(
+                "The news database cannot take more reads right now; try again shortly.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Too many reads");
+        }
     }
 }

@@ -14,6 +14,9 @@ internal static class ColumnLimits
     /// <summary>Characters of a summary (a mediumtext column holds 16 MB): at most 4 MB of UTF-8, so one row always fits max_allowed_packet.</summary>
     public const int Summary = 1_000_000;
 
+    /// <summary>Characters (code points) of a summary that list pages show; <c>articles.summary_preview</c> holds them.</summary>
+    public const int SummaryPreview = 500;
+
     /// <summary>Cuts a value to a column's length, so one overlong field cannot poison a whole batch.</summary>
     public static string? Fit(string? value, int length)
     {

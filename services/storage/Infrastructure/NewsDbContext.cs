@@ -10,6 +10,7 @@ public sealed class NewsDbContext(DbContextOptions<NewsDbContext> options) : DbC
     public DbSet<Article> Articles => Set<Article>();
     public DbSet<ArticleSymbol> ArticleSymbols => Set<ArticleSymbol>();
     public DbSet<CrawlRun> CrawlRuns => Set<CrawlRun>();
+    public DbSet<SymbolStats> SymbolStats => Set<SymbolStats>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

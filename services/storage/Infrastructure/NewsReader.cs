@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Finstage.Storage.Apis;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using MySqlConnector;
 
 namespace Finstage.Storage.Infrastructure;
@@ -15,10 +15,14 @@ public sealed record NewsFilter(
 public sealed record CrawlFilter(
     string? Source, string? Symbol, CrawlStatus? Status, Guid? CycleId, int Limit, PageCursor? After);
 
-/// <summary>An article as the read API shows it.</summary>
+/// <summary>
+/// An article as the read API shows it. In list pages <see cref="Summary"/> is cut to its first
+/// <see cref="ColumnLimits.SummaryPreview"/> characters (code points) and <see cref="SummaryTruncated"/> says whether
+/// it was; GET /api/news/{id} has it whole. <see cref="SummaryLength"/> is the whole summary's length in code points.
+/// </summary>
 public sealed record ArticleView(
-    string Id, string Url, string Title, string? Summary, string Source, string? Publisher, string? Author,
-    string? ImageUrl, string? ExternalId, DateTime? PublishedAt, DateTime FirstSeenAt, DateTime LastSeenAt,
+    string Id, string Url, string Title, string? Summary, bool SummaryTruncated, int? SummaryLength, string Source, string? Publisher,
+    string? Author, string? ImageUrl, string? ExternalId, DateTime? PublishedAt, DateTime FirstSeenAt, DateTime LastSeenAt,
     IReadOnlyList<string> Symbols);
 
 /// <summary>A symbol as GET /api/symbols shows it.</summary>
@@ -34,16 +38,15 @@ public sealed record SourceHealthView(
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>
-/// The read API's queries. The keyset-paged lists and the single article are SQL by hand on a plain
-/// pooled connection (<see cref="NewsSessions.QueryAsync"/>): the key is binary and EF Core cannot
-/// express "(time, key) after the cursor" on it, and a page is one statement that walks one index.
-/// The aggregates are LINQ.
+/// The read API's queries, SQL by hand on the read API's own pool (<see cref="NewsSessions.QueryAsync"/>): the key is
+/// binary and EF Core cannot express "(time, key) after the cursor" on it, and a page is one statement that walks one
+/// index. Every query's cost is bounded whatever the history holds (docs/decisions/0012-bounded-reads.md): a list
+/// walks an index newest first and, where a filter is not served by that index, examines at most
+/// <see cref="ReadOptions.ScanRows"/> rows of it; the aggregates read one row per symbol or a few index steps per source.
 /// </summary>
-public sealed class NewsReader(NewsSessions sessions)
+public sealed class NewsReader(NewsSessions sessions, IOptions<ReadOptions> options)
 {
-    private const string ArticleColumns =
-        "a.`id`, a.`url`, a.`title`, a.`summary`, a.`source`, a.`publisher`, a.`author`, a.`image_url`, a.`external_id`," +
-        " a.`published_at`, a.`first_seen_at`, a.`last_seen_at`";
+    private readonly int _scanRows = options.Value.ScanRows;
 
     // Every symbol of the article in the same statement, so a page is one round trip: one primary-key
     // range per row instead of a second statement with an IN list of the page's ids (which cost the
@@ -52,55 +55,58 @@ public sealed class NewsReader(NewsSessions sessions)
     private const string SymbolsColumn =
         "(SELECT JSON_ARRAYAGG(l.`symbol`) FROM `article_symbols` l WHERE l.`article_id` = a.`id`)";
 
+    // The columns ReadArticle reads, then SymbolsColumn. A list shows the stored preview of the summary (so it never
+    // reads a summary of a million characters); one article shows it whole.
+    private static string ArticleColumns(string summary) =>
+        "a.`id`, a.`url`, a.`title`, " + summary + ", a.`summary_length`, a.`source`, a.`publisher`, a.`author`, a.`image_url`," +
+        " a.`external_id`, a.`published_at`, a.`first_seen_at`, a.`last_seen_at`, " + SymbolsColumn;
+
     public Task<Page<ArticleView>> ListNewsAsync(NewsFilter filter, CancellationToken cancellationToken) =>
         sessions.QueryAsync(async (connection, ct) =>
         {
-            await using var command = new MySqlCommand { Connection = connection };
-            var where = new List<string>();
-            string sortAt, key;
-            var sql = new StringBuilder("SELECT ").Append(ArticleColumns).Append(", ").Append(SymbolsColumn);
+            // What the walked index serves, and what must be checked row by row (and so is bounded by the scan).
+            var walk = new Conditions();
+            var rest = new Conditions();
+            string sortAt, key, walked, joined;
             if (filter.Symbol is not null)
             {
                 // A symbol's page comes from the link table's (symbol, sort_at, article_id) index.
-                sortAt = "s.`sort_at`";
-                key = "s.`article_id`";
-                sql.Append(", s.`sort_at` FROM `article_symbols` s JOIN `articles` a ON a.`id` = s.`article_id`");
-                where.Add("s.`symbol` = @symbol");
-                command.Parameters.AddWithValue("@symbol", filter.Symbol);
+                (sortAt, key, walked) = ("s.`sort_at`", "s.`article_id`", "`article_symbols` s");
+                joined = "`article_symbols` s JOIN `articles` a ON a.`id` = s.`article_id`";
+                walk.Add("s.`symbol` = @symbol", "@symbol", filter.Symbol);
+                rest.AddIf(filter.Source, "a.`source` = @source", "@source");
             }
             else
             {
-                sortAt = "a.`sort_at`";
-                key = "a.`id`";
-                sql.Append(", a.`sort_at` FROM `articles` a");
+                // Newest first from (sort_at, id), or from (source, sort_at, id) for one source.
+                (sortAt, key, walked, joined) = ("a.`sort_at`", "a.`id`", "`articles` a", "`articles` a");
+                walk.AddIf(filter.Source, "a.`source` = @source", "@source");
             }
-            if (filter.Source is not null)
+            walk.AddIf(filter.From, sortAt + " >= @from", "@from");
+            walk.AddIf(filter.To, sortAt + " <= @to", "@to");
+            if (filter.After is not null)
             {
-                where.Add("a.`source` = @source");
-                command.Parameters.AddWithValue("@source", filter.Source);
-            }
-            if (filter.From is not null)
-            {
-                where.Add(sortAt + " >= @from");
-                command.Parameters.AddWithValue("@from", filter.From);
-            }
-            if (filter.To is not null)
-            {
-                where.Add(sortAt + " <= @to");
-                command.Parameters.AddWithValue("@to", filter.To);
+                walk.Add($"({sortAt} < @afterAt OR ({sortAt} = @afterAt AND {key} < @afterKey))", "@afterAt", filter.After.At);
+                walk.Parameter("@afterKey", Convert.FromHexString(filter.After.Key));
             }
             if (filter.Text is not null)
             {
-                where.Add("(a.`title` LIKE @text OR a.`summary` LIKE @text)");
-                command.Parameters.AddWithValue("@text", "%" + EscapeLike(filter.Text) + "%");
+                // A substring anywhere in title or summary: no index serves that, so the scan bound does.
+                rest.Add("(a.`title` LIKE @text OR a.`summary` LIKE @text)", "@text", "%" + EscapeLike(filter.Text) + "%");
             }
-            if (filter.After is not null)
+
+            var edge = rest.Count == 0 ? null : await FindScanEdgeAsync(connection, walked, walk, sortAt, key, ct);
+            var window = new Conditions();
+            if (edge is not null)
             {
-                where.Add($"({sortAt} < @afterAt OR ({sortAt} = @afterAt AND {key} < @afterKey))");
-                command.Parameters.AddWithValue("@afterAt", filter.After.At);
-                command.Parameters.AddWithValue("@afterKey", Convert.FromHexString(filter.After.Key));
+                window.Add($"({sortAt} > @edgeAt OR ({sortAt} = @edgeAt AND {key} >= @edgeKey))", "@edgeAt", edge.Value.At);
+                window.Parameter("@edgeKey", edge.Value.Key);
             }
-            AppendWhere(sql, where);
+
+            await using var command = new MySqlCommand { Connection = connection };
+            var sql = new StringBuilder("SELECT ").Append(ArticleColumns("a.`summary_preview`")).Append(", ").Append(sortAt)
+                .Append(" FROM ").Append(joined);
+            Conditions.AppendWhere(sql, command, walk, rest, window);
             sql.Append(CultureInfo.InvariantCulture, $" ORDER BY {sortAt} DESC, {key} DESC LIMIT @limit");
             command.Parameters.AddWithValue("@limit", filter.Limit + 1);
             command.CommandText = sql.ToString();
@@ -119,17 +125,21 @@ public sealed class NewsReader(NewsSessions sessions)
                         break;
                     }
                     items.Add(ReadArticle(reader));
-                    lastSortAt = Utc(reader.GetDateTime(13));
+                    lastSortAt = Utc(reader.GetDateTime(14));
                 }
             }
-            var next = more ? new PageCursor(lastSortAt, items[^1].Id).Encode() : null;
+            // A page that ran out of scan before it was full goes on after the last row examined.
+            var next = more ? new PageCursor(lastSortAt, items[^1].Id).Encode()
+                : edge is { } scanned ? new PageCursor(scanned.At, ArticleId.ToHex((byte[])scanned.Key)).Encode()
+                : null;
             return new Page<ArticleView>(items, next);
         }, cancellationToken);
+
     public Task<ArticleView?> FindArticleAsync(byte[] id, CancellationToken cancellationToken) =>
         sessions.QueryAsync(async (connection, ct) =>
         {
             await using var command = new MySqlCommand(
-                "SELECT " + ArticleColumns + ", " + SymbolsColumn + " FROM `articles` a WHERE a.`id` = @id", connection);
+                "SELECT " + ArticleColumns("a.`summary`") + " FROM `articles` a WHERE a.`id` = @id", connection);
             command.Parameters.AddWithValue("@id", id);
             await using var reader = await command.ExecuteReaderAsync(ct);
             return await reader.ReadAsync(ct) ? ReadArticle(reader) : null;
@@ -138,31 +148,50 @@ public sealed class NewsReader(NewsSessions sessions)
     public Task<Page<CrawlRun>> ListCrawlsAsync(CrawlFilter filter, CancellationToken cancellationToken) =>
         sessions.QueryAsync(async (connection, ct) =>
         {
-            await using var command = new MySqlCommand { Connection = connection };
-            var where = new List<string>();
-            void Equal(string column, string name, object? value)
+            var walk = new Conditions();
+            var rest = new Conditions();
+            var status = filter.Status?.ToString();
+            var cycle = filter.CycleId?.ToString();
+            if (cycle is not null)
             {
-                if (value is not null)
-                {
-                    where.Add($"`{column}` = {name}");
-                    command.Parameters.AddWithValue(name, value);
-                }
+                // A cycle's runs are as many as its symbols, whatever the history: the other filters need no bound.
+                walk.Add("`cycle_id` = @cycle", "@cycle", cycle);
+                walk.AddIf(filter.Source, "`source` = @source", "@source");
+                walk.AddIf(filter.Symbol, "`symbol` = @symbol", "@symbol");
+                walk.AddIf(status, "`status` = @status", "@status");
             }
-            Equal("source", "@source", filter.Source);
-            Equal("symbol", "@symbol", filter.Symbol);
-            Equal("status", "@status", filter.Status?.ToString());
-            Equal("cycle_id", "@cycle", filter.CycleId?.ToString());
+            else if (filter.Symbol is not null)
+            {
+                walk.Add("`symbol` = @symbol", "@symbol", filter.Symbol);
+                rest.AddIf(filter.Source, "`source` = @source", "@source");
+                rest.AddIf(status, "`status` = @status", "@status");
+            }
+            else
+            {
+                // (source, finished_at), (source, status, finished_at) or (finished_at, crawl_id).
+                walk.AddIf(filter.Source, "`source` = @source", "@source");
+                (filter.Source is null ? rest : walk).AddIf(status, "`status` = @status", "@status");
+            }
             if (filter.After is not null)
             {
                 // crawl_id is char(36): the tie-break compares it as text.
-                where.Add("(`finished_at` < @afterAt OR (`finished_at` = @afterAt AND `crawl_id` < @afterKey))");
-                command.Parameters.AddWithValue("@afterAt", filter.After.At);
-                command.Parameters.AddWithValue("@afterKey", filter.After.Key.ToLowerInvariant());
+                walk.Add("(`finished_at` < @afterAt OR (`finished_at` = @afterAt AND `crawl_id` < @afterKey))", "@afterAt", filter.After.At);
+                walk.Parameter("@afterKey", filter.After.Key.ToLowerInvariant());
             }
+
+            var edge = rest.Count == 0 ? null : await FindScanEdgeAsync(connection, "`crawl_runs`", walk, "`finished_at`", "`crawl_id`", ct);
+            var window = new Conditions();
+            if (edge is not null)
+            {
+                window.Add("(`finished_at` > @edgeAt OR (`finished_at` = @edgeAt AND `crawl_id` >= @edgeKey))", "@edgeAt", edge.Value.At);
+                window.Parameter("@edgeKey", edge.Value.Key);
+            }
+
+            await using var command = new MySqlCommand { Connection = connection };
             var sql = new StringBuilder(
                 "SELECT `crawl_id`, `cycle_id`, `source`, `symbol`, `status`, `new_articles`, `seen_articles`, `http_status`," +
                 " `failure_reason`, `failure_detail`, `attempts`, `duration_ms`, `finished_at`, `recorded_at` FROM `crawl_runs`");
-            AppendWhere(sql, where);
+            Conditions.AppendWhere(sql, command, walk, rest, window);
             sql.Append(" ORDER BY `finished_at` DESC, `crawl_id` DESC LIMIT @limit");
             command.Parameters.AddWithValue("@limit", filter.Limit + 1);
             command.CommandText = sql.ToString();
@@ -192,78 +221,160 @@ public sealed class NewsReader(NewsSessions sessions)
                 }
             }
             var page = rows.Take(filter.Limit).ToList();
-            var next = rows.Count > filter.Limit ? new PageCursor(page[^1].FinishedAt, page[^1].CrawlId.ToString()).Encode() : null;
+            var next = rows.Count > filter.Limit ? new PageCursor(page[^1].FinishedAt, page[^1].CrawlId.ToString()).Encode()
+                : edge is { } scanned ? new PageCursor(scanned.At, (string)scanned.Key).Encode()
+                : null;
             return new Page<CrawlRun>(page, next);
         }, cancellationToken);
 
+    /// <summary>
+    /// Every symbol with its article count and newest article (kept per symbol by the write path in
+    /// <c>symbol_stats</c>) and its last crawl (one step of the (symbol, finished_at) index per symbol): the cost grows
+    /// with the number of symbols, not with the articles and runs stored.
+    /// </summary>
     public Task<IReadOnlyList<SymbolView>> ListSymbolsAsync(CancellationToken cancellationToken) =>
-        sessions.ReadAsync<IReadOnlyList<SymbolView>>(async (db, ct) =>
+        sessions.QueryAsync<IReadOnlyList<SymbolView>>(async (connection, ct) =>
         {
-            var articles = await db.ArticleSymbols
-                .GroupBy(link => link.Symbol)
-                .Select(group => new { Symbol = group.Key, Count = group.Count(), Newest = group.Max(link => link.SortAt) })
-                .ToDictionaryAsync(row => row.Symbol, StringComparer.OrdinalIgnoreCase, ct);
-            var lastCrawls = await (
-                from run in db.CrawlRuns
-                join last in db.CrawlRuns.GroupBy(run => run.Symbol).Select(runs => new { Symbol = runs.Key, At = runs.Max(run => run.FinishedAt) })
-                    on new { run.Symbol, At = run.FinishedAt } equals new { last.Symbol, last.At }
-                select new { run.Symbol, run.Source, run.Status, run.FinishedAt })
-                .ToListAsync(ct);
-            var crawlBySymbol = lastCrawls.GroupBy(run => run.Symbol, StringComparer.OrdinalIgnoreCase)
-                .ToDictionary(group => group.Key, group => group.First(), StringComparer.OrdinalIgnoreCase);
+            var articles = new Dictionary<string, (int Count, DateTime? Newest)>(StringComparer.OrdinalIgnoreCase);
+            var crawls = new Dictionary<string, (DateTime At, string Source, string Status)>(StringComparer.OrdinalIgnoreCase);
+            await using var command = new MySqlCommand(
+                "SELECT `symbol`, `article_count`, `newest_article_at` FROM `symbol_stats`;" +
+                // MAX per group from the (symbol, finished_at) index is a loose index scan: one step per symbol.
+                " SELECT r.`symbol`, r.`finished_at`, r.`source`, r.`status`" +
+                " FROM (SELECT `symbol`, MAX(`finished_at`) AS `at` FROM `crawl_runs` GROUP BY `symbol`) latest" +
+                " JOIN `crawl_runs` r ON r.`symbol` = latest.`symbol` AND r.`finished_at` = latest.`at`",
+                connection);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                articles[reader.GetString(0)] = (reader.GetInt32(1), reader.IsDBNull(2) ? null : Utc(reader.GetDateTime(2)));
+            }
+            await reader.NextResultAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                // Two runs of a symbol that finished at the same instant: either is its last.
+                crawls.TryAdd(reader.GetString(0), (Utc(reader.GetDateTime(1)), reader.GetString(2), reader.GetString(3)));
+            }
 
-            return [.. articles.Keys.Union(crawlBySymbol.Keys, StringComparer.OrdinalIgnoreCase)
+            return [.. articles.Keys.Union(crawls.Keys, StringComparer.OrdinalIgnoreCase)
                 .Order(StringComparer.Ordinal)
                 .Select(symbol =>
                 {
-                    var counted = articles.GetValueOrDefault(symbol);
-                    var crawl = crawlBySymbol.GetValueOrDefault(symbol);
-                    return new SymbolView(
-                        symbol, counted?.Count ?? 0, counted?.Newest, crawl?.FinishedAt, crawl?.Source, crawl?.Status.ToString());
+                    var counted = articles.TryGetValue(symbol, out var found) ? found : ((int Count, DateTime? Newest)?)null;
+                    var crawl = crawls.TryGetValue(symbol, out var last) ? last : ((DateTime At, string Source, string Status)?)null;
+                    return new SymbolView(symbol, counted?.Count ?? 0, counted?.Newest, crawl?.At, crawl?.Source, crawl?.Status);
                 })];
         }, cancellationToken);
 
-    /// <summary>Per source, over its <paramref name="window"/> most recent runs; a few indexed queries per source.</summary>
+    /// <summary>
+    /// Per source, over its <paramref name="window"/> most recent runs, with its last success and last failure: a few
+    /// index steps per source (the (source, status, finished_at) index finds the last of each status however old).
+    /// </summary>
     public Task<IReadOnlyList<SourceHealthView>> GetSourceHealthAsync(int window, CancellationToken cancellationToken) =>
-        sessions.ReadAsync<IReadOnlyList<SourceHealthView>>(async (db, ct) =>
+        sessions.QueryAsync<IReadOnlyList<SourceHealthView>>(async (connection, ct) =>
         {
-            var sources = await db.CrawlRuns.Select(run => run.Source).Distinct().OrderBy(source => source).ToListAsync(ct);
+            var sources = new List<string>();
+            await using (var distinct = new MySqlCommand("SELECT DISTINCT `source` FROM `crawl_runs` ORDER BY `source`", connection))
+            await using (var reader = await distinct.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    sources.Add(reader.GetString(0));
+                }
+            }
+
             var result = new List<SourceHealthView>(sources.Count);
             foreach (var source in sources)
             {
-                var ofSource = db.CrawlRuns.Where(run => run.Source == source).OrderByDescending(run => run.FinishedAt);
-                var recent = await ofSource.Take(window).Select(run => run.Status).ToListAsync(ct);
-                var lastSuccess = await ofSource.Where(run => run.Status != CrawlStatus.Failed)
-                    .Select(run => (DateTime?)run.FinishedAt).FirstOrDefaultAsync(ct);
-                var lastFailure = await ofSource.Where(run => run.Status == CrawlStatus.Failed)
-                    .Select(run => new { run.FinishedAt, run.FailureReason, run.FailureDetail }).FirstOrDefaultAsync(ct);
+                await using var command = new MySqlCommand(
+                    "SELECT `status` FROM `crawl_runs` WHERE `source` = @source ORDER BY `finished_at` DESC LIMIT @window;" +
+                    " SELECT MAX(`finished_at`) FROM `crawl_runs` WHERE `source` = @source AND `status` = 'Succeeded';" +
+                    " SELECT MAX(`finished_at`) FROM `crawl_runs` WHERE `source` = @source AND `status` = 'NotModified';" +
+                    " SELECT `finished_at`, `failure_reason`, `failure_detail` FROM `crawl_runs`" +
+                    " WHERE `source` = @source AND `status` = 'Failed' ORDER BY `finished_at` DESC LIMIT 1",
+                    connection);
+                command.Parameters.AddWithValue("@source", source);
+                command.Parameters.AddWithValue("@window", window);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                int runs = 0, succeeded = 0;
+                while (await reader.ReadAsync(ct))
+                {
+                    runs++;
+                    succeeded += reader.GetString(0) == nameof(CrawlStatus.Failed) ? 0 : 1;
+                }
+                DateTime? lastSuccess = null;
+                for (var i = 0; i < 2; i++)
+                {
+                    await reader.NextResultAsync(ct);
+                    if (await reader.ReadAsync(ct) && !reader.IsDBNull(0) && Utc(reader.GetDateTime(0)) is var at && (lastSuccess is null || at > lastSuccess))
+                    {
+                        lastSuccess = at;
+                    }
+                }
+                await reader.NextResultAsync(ct);
+                var failed = await reader.ReadAsync(ct);
                 result.Add(new SourceHealthView(
                     source,
-                    recent.Count,
-                    Math.Round(recent.Count(status => status != CrawlStatus.Failed) / (double)recent.Count, 4),
+                    runs,
+                    Math.Round(succeeded / (double)runs, 4),
                     lastSuccess,
-                    lastFailure?.FinishedAt,
-                    lastFailure?.FailureReason,
-                    lastFailure?.FailureDetail));
+                    failed ? Utc(reader.GetDateTime(0)) : null,
+                    failed ? NullableString(reader, 1) : null,
+                    failed ? NullableString(reader, 2) : null));
             }
             return result;
         }, cancellationToken);
 
+    /// <summary>
+    /// The far end of the rows one request may examine: the <see cref="ReadOptions.ScanRows"/>-th row of the walked
+    /// index under its own conditions (a walk of that many index entries, nothing else read), or null when fewer remain.
+    /// </summary>
+    private async Task<(DateTime At, object Key)?> FindScanEdgeAsync(
+        MySqlConnection connection, string walked, Conditions walk, string sortAt, string key, CancellationToken ct)
+    {
+        await using var command = new MySqlCommand { Connection = connection };
+        var sql = new StringBuilder("SELECT ").Append(sortAt).Append(", ").Append(key).Append(" FROM ").Append(walked);
+        Conditions.AppendWhere(sql, command, walk);
+        sql.Append(CultureInfo.InvariantCulture, $" ORDER BY {sortAt} DESC, {key} DESC LIMIT 1 OFFSET @skip");
+        command.Parameters.AddWithValue("@skip", _scanRows - 1);
+        command.CommandText = sql.ToString();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (Utc(reader.GetDateTime(0)), reader.GetValue(1) is Guid id ? id.ToString() : reader.GetValue(1)) : null;
+    }
+
     // The columns of ArticleColumns, then SymbolsColumn.
-    private static ArticleView ReadArticle(MySqlDataReader reader) => new(
-        ArticleId.ToHex((byte[])reader[0]),
-        reader.GetString(1),
-        reader.GetString(2),
-        NullableString(reader, 3),
-        reader.GetString(4),
-        NullableString(reader, 5),
-        NullableString(reader, 6),
-        NullableString(reader, 7),
-        NullableString(reader, 8),
-        reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
-        Utc(reader.GetDateTime(10)),
-        Utc(reader.GetDateTime(11)),
-        reader.IsDBNull(12) ? [] : ParseSymbols(reader.GetString(12)));
+    private static ArticleView ReadArticle(MySqlDataReader reader)
+    {
+        var summary = NullableString(reader, 3);
+        int? length = reader.IsDBNull(4) ? null : reader.GetInt32(4);
+        return new(
+            ArticleId.ToHex((byte[])reader[0]),
+            reader.GetString(1),
+            reader.GetString(2),
+            summary,
+            length > ColumnLimits.SummaryPreview && summary is not null && length > CodePoints(summary),
+            length,
+            reader.GetString(5),
+            NullableString(reader, 6),
+            NullableString(reader, 7),
+            NullableString(reader, 8),
+            NullableString(reader, 9),
+            reader.IsDBNull(10) ? null : Utc(reader.GetDateTime(10)),
+            Utc(reader.GetDateTime(11)),
+            Utc(reader.GetDateTime(12)),
+            reader.IsDBNull(13) ? [] : ParseSymbols(reader.GetString(13)));
+    }
+
+    // What the database's CHAR_LENGTH counts: a character outside the BMP is one, not a surrogate pair.
+    private static int CodePoints(string text)
+    {
+        var count = 0;
+        foreach (var _ in text.EnumerateRunes())
+        {
+            count++;
+        }
+        return count;
+    }
 
     // The JSON array of SymbolsColumn, in ordinal order: the server's aggregate promises no order, and
     // MySQL 8 cannot be asked for one inside JSON_ARRAYAGG.
@@ -287,15 +398,49 @@ public sealed class NewsReader(NewsSessions sessions)
 
     private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
-    private static void AppendWhere(StringBuilder sql, List<string> conditions)
-    {
-        if (conditions.Count > 0)
-        {
-            sql.Append(" WHERE ").AppendJoin(" AND ", conditions);
-        }
-    }
-
     // LIKE treats % and _ as wildcards; a user searching for "5%" means the text "5%".
     private static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+
+    /// <summary>SQL conditions joined by AND, with the parameters they name.</summary>
+    private sealed class Conditions
+    {
+        private readonly List<string> _sql = [];
+        private readonly List<(string Name, object? Value)> _parameters = [];
+
+        public int Count => _sql.Count;
+
+        public void Add(string condition, string name, object? value)
+        {
+            _sql.Add(condition);
+            Parameter(name, value);
+        }
+
+        public void AddIf(object? value, string condition, string name)
+        {
+            if (value is not null)
+            {
+                Add(condition, name, value);
+            }
+        }
+
+        public void Parameter(string name, object? value) => _parameters.Add((name, value));
+
+        public static void AppendWhere(StringBuilder sql, MySqlCommand command, params Conditions[] all)
+        {
+            var first = true;
+            foreach (var conditions in all)
+            {
+                foreach (var condition in conditions._sql)
+                {
+                    sql.Append(first ? " WHERE " : " AND ").Append(condition);
+                    first = false;
+                }
+                foreach (var (name, value) in conditions._parameters)
+                {
+                    command.Parameters.AddWithValue(name, value);
+                }
+            }
+        }
+    }
 }

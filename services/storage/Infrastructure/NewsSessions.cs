@@ -17,10 +17,11 @@ namespace Finstage.Storage.Infrastructure;
 public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOptions<StorageConnection> connection)
 {
     private readonly string _connectionString = connection.Value.ConnectionString!;
+    private readonly string _readConnectionString = connection.Value.ReadConnectionString!;
 
-    /// <summary>A read-only scope: no tracking, no transaction.</summary>
+    /// <summary>A read-only scope on the ingest pool: no tracking, no transaction. The read API uses <see cref="QueryAsync"/>.</summary>
     public Task<T> ReadAsync<T>(Func<NewsDbContext, CancellationToken, Task<T>> query, CancellationToken cancellationToken) =>
-        OnNewConnectionIfLostAsync(async () =>
+        OnNewConnectionIfLostAsync(_connectionString, async () =>
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             db.ChangeTracker.QueryTrackingBehavior = QueryTrackingBehavior.NoTracking;
@@ -28,17 +29,29 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOpt
         });
 
     /// <summary>
-    /// A read on a plain connection from the same pool, without a <see cref="NewsDbContext"/>: for the
-    /// read API's hand-written queries, which need nothing of EF Core (renting a context and opening
-    /// through it was most of the service's own cost of a page when the read API was profiled; docs/performance.md, p6).
+    /// A read on a plain connection from the read API's own pool (<see cref="ReadOptions"/>), without a
+    /// <see cref="NewsDbContext"/>: for the read API's hand-written queries, which need nothing of EF Core (renting a
+    /// context and opening through it was most of the service's own cost of a page when the read API was profiled;
+    /// docs/performance.md, p6). Ingest never waits for this pool, nor readers for ingest's. A read that finds the
+    /// pool busy past its checkout timeout, runs past its command timeout, or finds the database away throws
+    /// <see cref="ReadsUnavailableException"/>.
     /// </summary>
-    public Task<T> QueryAsync<T>(Func<MySqlConnection, CancellationToken, Task<T>> query, CancellationToken cancellationToken) =>
-        OnNewConnectionIfLostAsync(async () =>
+    public async Task<T> QueryAsync<T>(Func<MySqlConnection, CancellationToken, Task<T>> query, CancellationToken cancellationToken)
+    {
+        try
         {
-            await using var connection = new MySqlConnection(_connectionString);
-            await connection.OpenAsync(cancellationToken);
-            return await query(connection, cancellationToken);
-        });
+            return await OnNewConnectionIfLostAsync(_readConnectionString, async () =>
+            {
+                await using var connection = new MySqlConnection(_readConnectionString);
+                await connection.OpenAsync(cancellationToken);
+                return await query(connection, cancellationToken);
+            });
+        }
+        catch (Exception error) when (!cancellationToken.IsCancellationRequested && DatabaseOutage.Explains(error))
+        {
+            throw new ReadsUnavailableException(error);
+        }
+    }
 
     /// <summary>A unit of work: tracked changes are saved and committed together, or not at all.</summary>
     public Task<T> WriteAsync<T>(Func<NewsDbContext, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
@@ -53,7 +66,7 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOpt
 
     private Task<T> RunInTransactionAsync<T>(
         Func<NewsDbContext, CancellationToken, Task<T>> work, bool detectChanges, CancellationToken cancellationToken) =>
-        OnNewConnectionIfLostAsync(() => RunInTransactionOnceAsync(work, detectChanges, cancellationToken));
+        OnNewConnectionIfLostAsync(_connectionString, () => RunInTransactionOnceAsync(work, detectChanges, cancellationToken));
 
     private async Task<T> RunInTransactionOnceAsync<T>(
         Func<NewsDbContext, CancellationToken, Task<T>> work, bool detectChanges, CancellationToken cancellationToken)
@@ -96,7 +109,7 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOpt
     // has, the others in the pool are from before the same restart or network cut: clear them all, and
     // run the scope once more on a new connection. Scopes are repeatable (reads, and units of work that
     // roll back or were never committed), as the execution strategy already requires.
-    private async Task<T> OnNewConnectionIfLostAsync<T>(Func<Task<T>> scope)
+    private static async Task<T> OnNewConnectionIfLostAsync<T>(string pool, Func<Task<T>> scope)
     {
         try
         {
@@ -104,7 +117,7 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOpt
         }
         catch (Exception error) when (IsConnectionLost(error))
         {
-            await using (var pooled = new MySqlConnection(_connectionString))
+            await using (var pooled = new MySqlConnection(pool))
             {
                 await MySqlConnection.ClearPoolAsync(pooled, CancellationToken.None);
             }
@@ -136,3 +149,10 @@ public sealed class NewsSessions(IDbContextFactory<NewsDbContext> contexts, IOpt
         }
     }
 }
+
+/// <summary>
+/// The read API cannot answer now: its pool stayed busy past the checkout timeout, the statement ran past its
+/// command timeout, or the database is away. The API answers 503 with Retry-After; ingest is not affected.
+/// </summary>
+public sealed class ReadsUnavailableException(Exception inner)
+    : Exception("The news database cannot take this read now: " + inner.Message, inner);

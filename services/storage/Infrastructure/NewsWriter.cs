@@ -39,6 +39,10 @@ public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, Storag
             {
                 await ExecuteAsync(UpsertStatements.Links(chunk), connection, transaction, ct);
             }
+            foreach (var chunk in plan.ArticleIds.Chunk(UpsertStatements.ChunkSize * 2))
+            {
+                await ExecuteAsync(SymbolStatsStatements.AddNewLinks(chunk, now), connection, transaction, ct);
+            }
             foreach (var chunk in runs.Chunk(UpsertStatements.ChunkSize))
             {
                 await ExecuteAsync(UpsertStatements.CrawlRuns(chunk), connection, transaction, ct);

@@ -18,6 +18,11 @@ internal sealed class ArticleConfiguration : IEntityTypeConfiguration<Article>
         builder.Property(article => article.Publisher).HasMaxLength(ColumnLimits.Name);
         builder.Property(article => article.ImageUrl).HasMaxLength(ColumnLimits.Url);
         builder.Property(article => article.ExternalId).HasMaxLength(ColumnLimits.ExternalId);
+        // What list pages show of the summary, computed by the database on every write: a page never reads the
+        // summary itself, which can be a million characters (GET /api/news/{id} has it whole).
+        builder.Property<string?>(ArticleColumns.SummaryPreview).HasMaxLength(ColumnLimits.SummaryPreview)
+            .HasComputedColumnSql($"LEFT(`summary`, {ColumnLimits.SummaryPreview})", stored: true);
+        builder.Property<int?>(ArticleColumns.SummaryLength).HasComputedColumnSql("CHAR_LENGTH(`summary`)", stored: true);
 
         // Newest first, overall and per source (GET /api/news without and with ?source=).
         builder.HasIndex(article => new { article.SortAt, article.Id }).HasDatabaseName("ix_articles_sort");
@@ -59,5 +64,24 @@ internal sealed class CrawlRunConfiguration : IEntityTypeConfiguration<CrawlRun>
         builder.HasIndex(run => new { run.Source, run.FinishedAt }).HasDatabaseName("ix_crawl_runs_source_finished");
         builder.HasIndex(run => new { run.Symbol, run.FinishedAt }).HasDatabaseName("ix_crawl_runs_symbol_finished");
         builder.HasIndex(run => run.CycleId).HasDatabaseName("ix_crawl_runs_cycle");
+        // A source's last success and last failure in one index step each, however old they are; GET /api/crawls by source and status.
+        builder.HasIndex(run => new { run.Source, run.Status, run.FinishedAt }).HasDatabaseName("ix_crawl_runs_source_status_finished");
     }
+}
+
+internal sealed class SymbolStatsConfiguration : IEntityTypeConfiguration<SymbolStats>
+{
+    public void Configure(EntityTypeBuilder<SymbolStats> builder)
+    {
+        builder.ToTable("symbol_stats");
+        builder.HasKey(stats => stats.Symbol);
+        builder.Property(stats => stats.Symbol).HasMaxLength(ColumnLimits.Symbol);
+    }
+}
+
+/// <summary>Names of the article columns that exist only in the database (computed from others), not on <see cref="Article"/>.</summary>
+internal static class ArticleColumns
+{
+    public const string SummaryPreview = "SummaryPreview";
+    public const string SummaryLength = "SummaryLength";
 }

@@ -80,6 +80,19 @@ namespace Finstage.Storage.Infrastructure.Migrations
                         .HasColumnType("mediumtext")
                         .HasColumnName("summary");
 
+                    b.Property<int?>("SummaryLength")
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("int")
+                        .HasColumnName("summary_length")
+                        .HasComputedColumnSql("CHAR_LENGTH(`summary`)", true);
+
+                    b.Property<string>("SummaryPreview")
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasMaxLength(500)
+                        .HasColumnType("varchar(500)")
+                        .HasColumnName("summary_preview")
+                        .HasComputedColumnSql("LEFT(`summary`, 500)", true);
+
                     b.Property<string>("Title")
                         .IsRequired()
                         .HasMaxLength(1000)
@@ -214,7 +227,31 @@ namespace Finstage.Storage.Infrastructure.Migrations
                     b.HasIndex("Symbol", "FinishedAt")
                         .HasDatabaseName("ix_crawl_runs_symbol_finished");
 
+                    b.HasIndex("Source", "Status", "FinishedAt")
+                        .HasDatabaseName("ix_crawl_runs_source_status_finished");
+
                     b.ToTable("crawl_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Finstage.Storage.Infrastructure.SymbolStats", b =>
+                {
+                    b.Property<string>("Symbol")
+                        .HasMaxLength(128)
+                        .HasColumnType("varchar(128)")
+                        .HasColumnName("symbol");
+
+                    b.Property<int>("ArticleCount")
+                        .HasColumnType("int")
+                        .HasColumnName("article_count");
+
+                    b.Property<DateTime?>("NewestArticleAt")
+                        .HasPrecision(6)
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("newest_article_at");
+
+                    b.HasKey("Symbol");
+
+                    b.ToTable("symbol_stats", (string)null);
                 });
 
             modelBuilder.Entity("Finstage.Storage.Infrastructure.ArticleSymbol", b =>
