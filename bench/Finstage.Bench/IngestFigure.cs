@@ -19,10 +19,10 @@ namespace Finstage.Bench;
 public static class IngestFigure
 {
     // The service's own clause (services/storage/Infrastructure/UpsertStatements.cs), so the raw path does the same row work.
-    private const string OnDuplicate =
-        " ON DUPLICATE KEY UPDATE `title` = VALUES(`title`), `summary` = COALESCE(VALUES(`summary`), `summary`)," +
-        " `author` = COALESCE(VALUES(`author`), `author`), `publisher` = COALESCE(VALUES(`publisher`), `publisher`)," +
-        " `image_url` = COALESCE(VALUES(`image_url`), `image_url`), `external_id` = COALESCE(VALUES(`external_id`), `external_id`)," +
+    private static readonly string OnDuplicate =
+        " ON DUPLICATE KEY UPDATE `title` = IF(`source` = VALUES(`source`), VALUES(`title`), `title`)," +
+        string.Concat(new[] { "summary", "author", "publisher", "image_url", "external_id" }.Select(column =>
+            $" `{column}` = IF(`source` = VALUES(`source`), COALESCE(VALUES(`{column}`), `{column}`), COALESCE(`{column}`, VALUES(`{column}`))),")) +
         " `published_at` = COALESCE(`published_at`, VALUES(`published_at`)), `last_seen_at` = GREATEST(`last_seen_at`, VALUES(`last_seen_at`))";
 
     public static async Task RunAsync(BenchSettings settings, Report report, CancellationToken ct)

@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Finstage.Contracts;
+using Finstage.Storage.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Finstage.Storage.Tests;
 
@@ -31,6 +34,27 @@ public sealed class NewsApiTests(StorageFixture storage) : IAsyncLifetime
         page.GetProperty("items")[0].GetProperty("symbols").EnumerateArray().Select(s => s.GetString()).ShouldBe(["AAPL", "MSFT"]);
         page.GetProperty("items")[0].GetProperty("publishedAt").GetString().ShouldBe("2026-08-14T11:59:00Z");
         page.GetProperty("nextCursor").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
+
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    [Trait("Category", "Security")]
+    public async Task ListNews_OrdersAFarFutureArticleByItsFirstSighting_WhenItsFeedDatesItYearsAhead()
+    {
+        // A feed that dates its story 2099 must not pin it above everything published since.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 8, 14, 9, 0, 0, TimeSpan.Zero));
+        var writer = new NewsWriter(storage.Services.GetRequiredService<NewsSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
+        await writer.StoreAsync(
+            [Crawls.Crawled("AAPL", "yahoo", Crawls.Article(1, publishedAt: new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero)))], Cancel);
+        clock.Advance(TimeSpan.FromHours(2));
+        await writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", Crawls.Article(2, publishedAt: clock.GetUtcNow().AddHours(-1)))], Cancel);
+
+        var page = await GetPageAsync("/api/news");
+        var symbolPage = await GetPageAsync("/api/news?symbol=AAPL");
+
+        Titles(page).ShouldBe(["Story 2", "Story 1"]);
+        Titles(symbolPage).ShouldBe(["Story 2", "Story 1"]);
+        page.GetProperty("items")[1].GetProperty("publishedAt").GetString().ShouldBe("2099-01-01T00:00:00Z");
     }
 
     [Fact(Timeout = 60_000)]

@@ -134,6 +134,97 @@ public sealed class NewsWriterTests(StorageFixture storage) : IAsyncLifetime
         (await storage.CountAsync("crawl_runs", "`status` = 'Failed' AND `failure_reason` = 'HttpError' AND `http_status` = 502 AND `attempts` = 3")).ShouldBe(1);
     }
 
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    [Trait("Category", "Security")]
+    public async Task StoreAsync_KeepsTitleAndSummaryButFillsMissingFields_WhenAnotherSourceSeesTheArticleAgain()
+    {
+        var withSummary = Crawls.Article(1) with { Author = null };
+        var withoutSummary = Crawls.Article(2) with { Summary = null };
+        await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", withSummary, withoutSummary)], TestContext.Current.CancellationToken);
+
+        // Another feed names the same URLs with words of its own, twice (a redelivery changes nothing).
+        var rewrite = Crawls.Crawled("AAPL", "investing",
+            withSummary with { Title = "Rewritten 1", Summary = "Rewritten summary 1", Author = "Other desk" },
+            withoutSummary with { Title = "Rewritten 2", Summary = "First summary of 2", Author = "Other desk" });
+        await storage.Writer.StoreAsync([rewrite], TestContext.Current.CancellationToken);
+        await storage.Writer.StoreAsync([rewrite], TestContext.Current.CancellationToken);
+
+        var stored = (await ReadArticlesAsync()).OrderBy(article => article.Url, StringComparer.Ordinal).ToList();
+        stored.Select(article => (article.Source, article.Title, article.Summary, article.Author)).ShouldBe(
+        [
+            ("yahoo", "Story 1", "Summary of story 1", "Other desk"),
+            ("yahoo", "Story 2", "First summary of 2", "Reporter"),
+        ]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task StoreAsync_UpdatesTitleAndSummary_WhenTheSourceThatSawTheArticleFirstSeesItAgain()
+    {
+        var article = Crawls.Article(1);
+        await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", article)], TestContext.Current.CancellationToken);
+        await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "investing", article with { Title = "Not theirs" })], TestContext.Current.CancellationToken);
+
+        await storage.Writer.StoreAsync(
+            [Crawls.Crawled("MSFT", "yahoo", article with { Title = "Story 1, corrected", Summary = "Corrected summary", Author = "Editor" })],
+            TestContext.Current.CancellationToken);
+
+        var stored = (await ReadArticlesAsync()).ShouldHaveSingleItem();
+        (stored.Source, stored.Title, stored.Summary, stored.Author).ShouldBe(("yahoo", "Story 1, corrected", "Corrected summary", "Editor"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task StoreAsync_LetsEachSourceDoOnlyWhatItMay_WhenTwoSourcesSeeANewArticleInOneBatch()
+    {
+        // The same article twice in one statement: the first crawl of the batch sees it first; the
+        // other only fills what it lacks. Delivered again, the batch leaves the row as it was.
+        var article = Crawls.Article(1) with { Author = null };
+        var batch = new[]
+        {
+            Crawls.Crawled("AAPL", "yahoo", article),
+            Crawls.Crawled("AAPL", "investing", article with { Title = "Rewritten", Summary = "Rewritten summary", Author = "Other desk" }),
+            Crawls.Crawled("MSFT", "yahoo", article with { Title = "Story 1, corrected" }),
+        };
+
+        await storage.Writer.StoreAsync(batch, TestContext.Current.CancellationToken);
+        var first = (await ReadArticlesAsync()).ShouldHaveSingleItem();
+        await storage.Writer.StoreAsync(batch, TestContext.Current.CancellationToken);
+        var again = (await ReadArticlesAsync()).ShouldHaveSingleItem();
+
+        (first.Source, first.Title, first.Summary, first.Author).ShouldBe(("yahoo", "Story 1", "Summary of story 1", "Other desk"));
+        (again.Source, again.Title, again.Summary, again.Author, again.SortAt).ShouldBe((first.Source, first.Title, first.Summary, first.Author, first.SortAt));
+        (await storage.CountAsync("article_symbols")).ShouldBe(2);
+    }
+
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    [Trait("Category", "Security")]
+    public async Task StoreAsync_SortsAtFirstSightingButKeepsThePublishedDate_WhenTheDateIsMoreThanADayAhead()
+    {
+        var firstSeen = new DateTimeOffset(2026, 8, 14, 9, 0, 0, TimeSpan.Zero);
+        var clock = new FakeTimeProvider(firstSeen);
+        var writer = new NewsWriter(
+            storage.Services.GetRequiredService<NewsSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
+        var farAhead = Crawls.Article(1, publishedAt: new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var justAhead = Crawls.Article(2, publishedAt: firstSeen.AddHours(23));
+
+        await writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", farAhead, justAhead)], TestContext.Current.CancellationToken);
+        clock.Advance(TimeSpan.FromHours(2));
+        // Seen again, for another symbol too: the link takes the article's sort time, which never changes.
+        await writer.StoreAsync([Crawls.Crawled("MSFT", "yahoo", farAhead, justAhead)], TestContext.Current.CancellationToken);
+
+        var stored = (await ReadArticlesAsync()).OrderBy(article => article.Url, StringComparer.Ordinal).ToList();
+        stored[0].PublishedAt.ShouldBe(new DateTime(2099, 1, 1, 0, 0, 0, DateTimeKind.Utc), "what the feed said is kept");
+        stored[0].SortAt.ShouldBe(firstSeen.UtcDateTime, "a date more than a day after the first sighting does not order the article");
+        stored[1].SortAt.ShouldBe(firstSeen.AddHours(23).UtcDateTime, "a date within a day is trusted");
+        var links = await storage.Services.GetRequiredService<NewsSessions>().ReadAsync(
+            (db, ct) => db.ArticleSymbols.Where(link => link.ArticleId == stored[0].Id).Select(link => link.SortAt).ToListAsync(ct),
+            TestContext.Current.CancellationToken);
+        links.ShouldBe([firstSeen.UtcDateTime, firstSeen.UtcDateTime]);
+    }
+
     private async Task<List<Article>> ReadArticlesAsync() =>
         await storage.Services.GetRequiredService<NewsSessions>().ReadAsync(
             (db, ct) => db.Articles.OrderBy(article => article.SortAt).ToListAsync(ct), TestContext.Current.CancellationToken);

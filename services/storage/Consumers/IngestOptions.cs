@@ -40,6 +40,37 @@ public sealed class IngestOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan OutageRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Messages RabbitMQ hands out before acknowledgement; a batch never exceeds it.</summary>
-    public int PrefetchCount => BatchSize * (ConcurrentBatches + 1);
+    /// <summary>
+    /// Bytes of crawl results the service holds at once, at most: RabbitMQ counts what it hands out
+    /// only in messages, so the queue's prefetch (and with it the batch size and the batches written at
+    /// once) is cut until that many results of the largest size the bus accepts (<c>Bus:MaxMessageBytes</c>)
+    /// fit in it. Each byte held costs a few more in the process while it is read and written (see
+    /// docs/storage.md). 256 MiB: 32 results of 8 MiB.
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxBufferedBytes { get; set; } = 256L * 1024 * 1024;
+}
+
+/// <summary>
+/// What the store-news-crawled endpoint may hold and write at once, from <see cref="IngestOptions"/>
+/// and the bus's body cap: at most <see cref="IngestOptions.MaxBufferedBytes"/> of bodies, however large
+/// each message is.
+/// </summary>
+/// <param name="PrefetchCount">Messages RabbitMQ hands out before acknowledgement; no batch, nor all batches at once, exceed it.</param>
+/// <param name="BatchSize">Messages written in one transaction at most.</param>
+/// <param name="ConcurrentBatches">Batches written at the same time.</param>
+public sealed record IngestLimits(int PrefetchCount, int BatchSize, int ConcurrentBatches)
+{
+    public static IngestLimits From(IngestOptions options, int maxMessageBytes)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessageBytes);
+        // Left alone, the prefetch lets one batch collect while the others are written.
+        var wanted = options.BatchSize * (options.ConcurrentBatches + 1);
+        var fit = (int)Math.Clamp(options.MaxBufferedBytes / maxMessageBytes, 1, wanted);
+        var concurrent = Math.Min(options.ConcurrentBatches, fit);
+        // MassTransit raises the prefetch to BatchSize × ConcurrentBatches if it is lower, so that product must fit.
+        var batch = Math.Clamp(fit / (concurrent + 1), 1, options.BatchSize);
+        return new IngestLimits(fit, batch, concurrent);
+    }
 }

@@ -1,4 +1,5 @@
 using Finstage.Contracts;
+using Finstage.ServiceDefaults;
 using Finstage.Storage.Infrastructure;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -20,15 +21,20 @@ public sealed class StoreNewsCrawledConsumer(NewsWriter writer, ILogger<StoreNew
     }
 }
 
-/// <summary>Batch size, concurrency and retry of <see cref="StoreNewsCrawledConsumer"/>, from <see cref="IngestOptions"/>.</summary>
+/// <summary>
+/// Prefetch, batch size, concurrency and retry of <see cref="StoreNewsCrawledConsumer"/>, from
+/// <see cref="IngestOptions"/> within its byte budget (<see cref="IngestLimits"/>).
+/// </summary>
 public sealed class StoreNewsCrawledConsumerDefinition : ConsumerDefinition<StoreNewsCrawledConsumer>
 {
     private readonly IngestOptions _options;
+    private readonly IngestLimits _limits;
 
-    public StoreNewsCrawledConsumerDefinition(IOptions<IngestOptions> options)
+    public StoreNewsCrawledConsumerDefinition(IOptions<IngestOptions> options, IOptions<BusOptions> bus)
     {
         _options = options.Value;
-        Endpoint(endpoint => endpoint.PrefetchCount = _options.PrefetchCount);
+        _limits = IngestLimits.From(_options, bus.Value.MaxMessageBytes);
+        Endpoint(endpoint => endpoint.PrefetchCount = _limits.PrefetchCount);
     }
 
     protected override void ConfigureConsumer(
@@ -37,9 +43,9 @@ public sealed class StoreNewsCrawledConsumerDefinition : ConsumerDefinition<Stor
         IRegistrationContext context)
     {
         consumerConfigurator.Options<BatchOptions>(batch => batch
-            .SetMessageLimit(_options.BatchSize)
+            .SetMessageLimit(_limits.BatchSize)
             .SetTimeLimit(_options.BatchTimeLimit)
-            .SetConcurrencyLimit(_options.ConcurrentBatches));
+            .SetConcurrencyLimit(_limits.ConcurrentBatches));
         // A retry holds its batch's slot while it waits: short ones, but patient ones while the
         // database is away, since then no batch could be written anyway.
         consumerConfigurator.UseIngestRetry(_options);

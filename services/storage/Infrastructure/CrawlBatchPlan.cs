@@ -3,20 +3,29 @@ using Finstage.Contracts;
 namespace Finstage.Storage.Infrastructure;
 
 /// <summary>
-/// What one batch of crawl results writes: each article once, each symbol link once, each crawl
-/// run once with its new/seen counts. Pure, so it can be built and checked without a database.
+/// What one batch of crawl results writes: each article once per source that saw it, each symbol
+/// link once, each crawl run once with its new/seen counts. Pure, so it can be built and checked
+/// without a database.
 /// </summary>
 internal sealed class CrawlBatchPlan
 {
+    // The first sighting of each article in the batch: its sort time, should it be new.
     private readonly Dictionary<string, ArticleRow> _articles = new(StringComparer.Ordinal);
+    // One row per article and source, in the order the batch saw them: what each source may write
+    // differs (UpsertStatements), so two sources' words are never merged into one row.
+    private readonly List<ArticleRow> _rows = [];
+    private readonly Dictionary<(string Key, string Source), int> _rowOf = [];
     private readonly List<(NewsCrawled Crawl, List<byte[]> ArticleIds)> _crawls = [];
 
     private CrawlBatchPlan()
     {
     }
 
-    /// <summary>Articles to upsert, in key order so that concurrent batches lock rows in the same order.</summary>
-    public IReadOnlyList<ArticleRow> Articles => [.. _articles.Values.OrderBy(row => row.Id, ByteOrder.Instance)];
+    /// <summary>
+    /// Rows to upsert, in key order so that concurrent batches lock rows in the same order; an
+    /// article seen by two sources has a row for each, in the order the batch saw them (a stable sort).
+    /// </summary>
+    public IReadOnlyList<ArticleRow> Articles => [.. _rows.OrderBy(row => row.Id, ByteOrder.Instance)];
 
     public IReadOnlyCollection<byte[]> ArticleIds => [.. _articles.Values.Select(row => row.Id)];
 
@@ -45,8 +54,17 @@ internal sealed class CrawlBatchPlan
                 {
                     ids.Add(row.Id);
                 }
-                // The same article from two symbols in one batch: keep the first, fill its gaps.
-                plan._articles[key] = plan._articles.TryGetValue(key, out var earlier) ? earlier.FilledFrom(row) : row;
+                plan._articles.TryAdd(key, row);
+                // The same article from two symbols of one source in one batch: keep the first, fill its gaps.
+                if (plan._rowOf.TryGetValue((key, row.Source), out var index))
+                {
+                    plan._rows[index] = plan._rows[index].FilledFrom(row);
+                }
+                else
+                {
+                    plan._rowOf.Add((key, row.Source), plan._rows.Count);
+                    plan._rows.Add(row);
+                }
             }
             plan._crawls.Add((crawl, ids));
         }
@@ -114,10 +132,16 @@ internal sealed record ArticleRow(
     DateTime SortAt,
     DateTime SeenAt)
 {
+    /// <summary>How far after its first sighting a publication date is still trusted to order an article.</summary>
+    public static readonly TimeSpan TrustedLead = TimeSpan.FromDays(1);
+
     public static ArticleRow From(NewsArticle article, string source, DateTime now)
     {
         var url = article.Url.Trim();
         var publishedAt = article.PublishedAt?.UtcDateTime;
+        // A date further ahead is a feed's mistake or a bid for the top of every page: the article
+        // keeps it as published_at but sorts by its first sighting (now, if this row inserts it).
+        var sortAt = publishedAt is { } date && date <= now + TrustedLead ? date : now;
         return new ArticleRow(
             ArticleId.FromUrl(url),
             ColumnLimits.Fit(url, ColumnLimits.Url)!,
@@ -129,7 +153,7 @@ internal sealed record ArticleRow(
             ColumnLimits.Fit(article.ImageUrl, ColumnLimits.Url),
             ColumnLimits.Fit(article.ExternalId, ColumnLimits.ExternalId),
             publishedAt,
-            publishedAt ?? now,
+            sortAt,
             now);
     }
 

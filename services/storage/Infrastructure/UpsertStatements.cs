@@ -23,15 +23,15 @@ internal static class UpsertStatements
     private const string ArticleColumns =
         "`id`,`url`,`source`,`title`,`summary`,`author`,`publisher`,`image_url`,`external_id`,`published_at`,`sort_at`,`first_seen_at`,`last_seen_at`";
 
-    // A re-seen article keeps its first source, time and sort position; a newer title wins,
-    // and details the earlier sighting lacked are filled in.
-    private const string ArticleOnDuplicate =
-        " ON DUPLICATE KEY UPDATE `title` = VALUES(`title`)," +
-        " `summary` = COALESCE(VALUES(`summary`), `summary`)," +
-        " `author` = COALESCE(VALUES(`author`), `author`)," +
-        " `publisher` = COALESCE(VALUES(`publisher`), `publisher`)," +
-        " `image_url` = COALESCE(VALUES(`image_url`), `image_url`)," +
-        " `external_id` = COALESCE(VALUES(`external_id`), `external_id`)," +
+    // A re-seen article keeps its first source, first sighting and sort position. The source that
+    // saw it first may change its title and details (a newer word wins); any other source may only
+    // fill in what is missing, so no feed can rewrite another's article. The statement may hold the
+    // same article twice (two sources in one batch): MariaDB applies its rows in order, and since
+    // `source` itself never changes, the rows of a redelivered batch leave the row as it was.
+    private static readonly string ArticleOnDuplicate =
+        " ON DUPLICATE KEY UPDATE `title` = IF(`source` = VALUES(`source`), VALUES(`title`), `title`)," +
+        string.Concat(new[] { "summary", "author", "publisher", "image_url", "external_id" }.Select(column =>
+            $" `{column}` = IF(`source` = VALUES(`source`), COALESCE(VALUES(`{column}`), `{column}`), COALESCE(`{column}`, VALUES(`{column}`))),")) +
         " `published_at` = COALESCE(`published_at`, VALUES(`published_at`))," +
         " `last_seen_at` = GREATEST(`last_seen_at`, VALUES(`last_seen_at`))";
 
