@@ -29,4 +29,27 @@ public sealed class HtmlTextTests
     {
         HtmlText.NormalizeWhitespace(text).ShouldBe(expected);
     }
+
+    [Trait("Category", "Reliability")]
+    [Theory(Timeout = 30_000)]
+    [InlineData("Hello <a href=\"x\" <b>world</b>", "Hello world")]
+    [InlineData("Hello <a title=\"never closed <b>world</b>", "Hello")]
+    [InlineData("1 < 2 <b>and</b> 3", "1 < 2 and 3")]
+    public void ToPlainText_EndsATagWhoseValueWasQuotedAtTheNextTagOrTheEnd_WhenItsClosingBracketIsMissing(string html, string text)
+    {
+        // Giving up on such a tag and reading on from the character after its '<' would read its quoted '<'s
+        // again, once for each of them: quadratic in a flood of them.
+        HtmlText.ToPlainText(html).ShouldBe(text);
+    }
+
+    [Trait("Category", "Reliability")]
+    [Theory(Timeout = 30_000)]
+    [InlineData("&amp;&#65;&#x42;&bogus;&#zz;&", "&AB&bogus;&#zz;&")]
+    [InlineData("AT&T; R&D &#38;", "AT&T; R&D &")]
+    [InlineData("&a&amp;", "&a&amp;")]
+    public void ToPlainText_DecodesReferencesAsWebUtilityDoes_WhenTheyAreOrdinary(string html, string text)
+    {
+        HtmlText.ToPlainText(html).ShouldBe(text);
+        HtmlText.ToPlainText(html).ShouldBe(HtmlText.NormalizeWhitespace(System.Net.WebUtility.HtmlDecode(html)));
+    }
 }

@@ -13,6 +13,9 @@ public static class HtmlText
     private static readonly Encoding Windows1252 = CodePages(1252, DecoderFallback.ReplacementFallback);
     private static readonly Encoding Windows1252Strict = CodePages(1252, DecoderFallback.ExceptionFallback);
 
+    // "&#x0010FFFF;" and "&CounterClockwiseContourIntegral;" are the longest references in use, with room to spare.
+    private const int MaxReferenceLength = 40;
+
     private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
     {
         "script", "style", "noscript", "template",
@@ -40,15 +43,57 @@ public static class HtmlText
             var lt = html.IndexOf('<', i);
             if (lt < 0)
             {
-                sb.Append(WebUtility.HtmlDecode(html[i..]));
+                AppendDecoded(html.AsSpan(i), sb);
                 break;
             }
 
-            sb.Append(WebUtility.HtmlDecode(html[i..lt]));
+            AppendDecoded(html.AsSpan(i, lt - i), sb);
             i = SkipMarkup(html, lt, sb);
         }
 
         return NormalizeWhitespace(sb.ToString());
+    }
+
+    /// <summary>Appends text with its character references decoded, as <see cref="WebUtility.HtmlDecode(string)"/>
+    /// does, but looking for each reference's ';' only as far as the longest reference reaches.</summary>
+    /// <remarks>WebUtility searches from every '&amp;' to the next ';' wherever it is, so a run of '&amp;'s with no
+    /// ';' after them costs the square of their number. A reference longer than any it knows is text either way.</remarks>
+    private static void AppendDecoded(ReadOnlySpan<char> text, StringBuilder sb)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            var amp = text[i..].IndexOf('&');
+            if (amp < 0)
+            {
+                sb.Append(text[i..]);
+                return;
+            }
+
+            sb.Append(text.Slice(i, amp));
+            i += amp;
+            var window = text.Slice(i, Math.Min(text.Length - i, MaxReferenceLength));
+            var semicolon = window.IndexOf(';');
+            if (semicolon < 0)
+            {
+                sb.Append('&');
+                i++;
+                continue;
+            }
+
+            var reference = window[..(semicolon + 1)].ToString();
+            var decoded = WebUtility.HtmlDecode(reference);
+            if (reference.Length > 2 && reference[1] == '#' && decoded == reference)
+            {
+                // A numeric reference that is no character: its '&' is text and whatever follows is read on.
+                sb.Append('&');
+                i++;
+                continue;
+            }
+
+            sb.Append(decoded);
+            i += reference.Length;
+        }
     }
 
     /// <summary>Collapses every run of whitespace (including no-break spaces) to one space and trims the ends;
@@ -195,9 +240,15 @@ public static class HtmlText
         return tagEnd;
     }
 
+    // The index after the tag's '>', or -1 when what follows '<' is no tag ("a < b", "x <y and z").
+    // Once an attribute value has been quoted the text is a tag for certain, and, as in a browser, it ends at
+    // its '>' or, unclosed, where the next tag begins or the text ends. Giving up on such a tag and reading
+    // on from the next character would scan its quoted '<'s again, as many times as there are.
     private static int TagEnd(string html, int from)
     {
         var quote = '\0';
+        var quoted = false;
+        var last = '\0';
         for (var i = from; i < html.Length; i++)
         {
             var c = html[i];
@@ -208,9 +259,10 @@ public static class HtmlText
                     quote = '\0';
                 }
             }
-            else if (c is '"' or '\'' && html.AsSpan(from, i - from).TrimEnd().EndsWith("="))
+            else if (c is '"' or '\'' && last == '=')
             {
                 quote = c;
+                quoted = true;
             }
             else if (c == '>')
             {
@@ -218,10 +270,15 @@ public static class HtmlText
             }
             else if (c == '<')
             {
-                return -1;
+                return quoted ? i : -1;
+            }
+
+            if (!char.IsWhiteSpace(c))
+            {
+                last = c;
             }
         }
 
-        return -1;
+        return quoted ? html.Length : -1;
     }
 }

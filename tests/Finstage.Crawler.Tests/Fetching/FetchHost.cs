@@ -36,6 +36,9 @@ internal sealed class FetchHost : IDisposable
 
     public FeedCrawler Crawler => _host.Services.GetRequiredService<FeedCrawler>();
 
+    /// <summary>A crawler of these services whose time budget runs on <paramref name="clock"/> (HTTP keeps real time).</summary>
+    public FeedCrawler CrawlerWith(TimeProvider clock) => ActivatorUtilities.CreateInstance<FeedCrawler>(_host.Services, clock);
+
     public static Uri FeedUrl(Uri server, string symbol) => new(server, "feeds/" + Uri.EscapeDataString(symbol));
 
     public void Dispose() => _host.Dispose();
