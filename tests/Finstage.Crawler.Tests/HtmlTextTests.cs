@@ -41,15 +41,4 @@ public sealed class HtmlTextTests
         // again, once for each of them: quadratic in a flood of them.
         HtmlText.ToPlainText(html).ShouldBe(text);
     }
-
-    [Trait("Category", "Reliability")]
-    [Theory(Timeout = 30_000)]
-    [InlineData("&amp;&#65;&#x42;&bogus;&#zz;&", "&AB&bogus;&#zz;&")]
-    [InlineData("AT&T; R&D &#38;", "AT&T; R&D &")]
-    [InlineData("&a&amp;", "&a&amp;")]
-    public void ToPlainText_DecodesReferencesAsWebUtilityDoes_WhenTheyAreOrdinary(string html, string text)
-    {
-        HtmlText.ToPlainText(html).ShouldBe(text);
-        HtmlText.ToPlainText(html).ShouldBe(HtmlText.NormalizeWhitespace(System.Net.WebUtility.HtmlDecode(html)));
-    }
 }

@@ -13,9 +13,6 @@ public static class HtmlText
     private static readonly Encoding Windows1252 = CodePages(1252, DecoderFallback.ReplacementFallback);
     private static readonly Encoding Windows1252Strict = CodePages(1252, DecoderFallback.ExceptionFallback);
 
-    // "&#x0010FFFF;" and "&CounterClockwiseContourIntegral;" are the longest references in use, with room to spare.
-    private const int MaxReferenceLength = 40;
-
     private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
     {
         "script", "style", "noscript", "template",
@@ -43,57 +40,15 @@ public static class HtmlText
             var lt = html.IndexOf('<', i);
             if (lt < 0)
             {
-                AppendDecoded(html.AsSpan(i), sb);
+                sb.Append(WebUtility.HtmlDecode(html[i..]));
                 break;
             }
 
-            AppendDecoded(html.AsSpan(i, lt - i), sb);
+            sb.Append(WebUtility.HtmlDecode(html[i..lt]));
             i = SkipMarkup(html, lt, sb);
         }
 
         return NormalizeWhitespace(sb.ToString());
-    }
-
-    /// <summary>Appends text with its character references decoded, as <see cref="WebUtility.HtmlDecode(string)"/>
-    /// does, but looking for each reference's ';' only as far as the longest reference reaches.</summary>
-    /// <remarks>WebUtility searches from every '&amp;' to the next ';' wherever it is, so a run of '&amp;'s with no
-    /// ';' after them costs the square of their number. A reference longer than any it knows is text either way.</remarks>
-    private static void AppendDecoded(ReadOnlySpan<char> text, StringBuilder sb)
-    {
-        var i = 0;
-        while (i < text.Length)
-        {
-            var amp = text[i..].IndexOf('&');
-            if (amp < 0)
-            {
-                sb.Append(text[i..]);
-                return;
-            }
-
-            sb.Append(text.Slice(i, amp));
-            i += amp;
-            var window = text.Slice(i, Math.Min(text.Length - i, MaxReferenceLength));
-            var semicolon = window.IndexOf(';');
-            if (semicolon < 0)
-            {
-                sb.Append('&');
-                i++;
-                continue;
-            }
-
-            var reference = window[..(semicolon + 1)].ToString();
-            var decoded = WebUtility.HtmlDecode(reference);
-            if (reference.Length > 2 && reference[1] == '#' && decoded == reference)
-            {
-                // A numeric reference that is no character: its '&' is text and whatever follows is read on.
-                sb.Append('&');
-                i++;
-                continue;
-            }
-
-            sb.Append(decoded);
-            i += reference.Length;
-        }
     }
 
     /// <summary>Collapses every run of whitespace (including no-break spaces) to one space and trims the ends;
