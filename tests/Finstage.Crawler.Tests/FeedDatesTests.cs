@@ -78,4 +78,15 @@ public sealed class FeedDatesTests
     {
         FeedDates.Parse("Wed, 12 Aug 2026 10:00:00 KST")!.Value.Offset.ShouldBe(TimeSpan.Zero);
     }
+
+    [Trait("Category", "Reliability")]
+    [Theory(Timeout = 30_000)]
+    [InlineData('(')]
+    [InlineData('"')]
+    [InlineData('-')]
+    public void Parse_ReturnsNullAtOnce_WhenTheTextIsAMillionCharactersLong(char filler)
+    {
+        // "\([^)]*\)" over a million '(' looked for ')' from each of them: about 10^12 steps.
+        FeedDates.Parse("Thu, 01 Jan 2004 19:48:21 GMT " + new string(filler, 1_000_000)).ShouldBeNull();
+    }
 }

@@ -29,4 +29,16 @@ public sealed class HtmlTextTests
     {
         HtmlText.NormalizeWhitespace(text).ShouldBe(expected);
     }
+
+    [Trait("Category", "Reliability")]
+    [Theory(Timeout = 30_000)]
+    [InlineData("Hello <a href=\"x\" <b>world</b>", "Hello world")]
+    [InlineData("Hello <a title=\"never closed <b>world</b>", "Hello")]
+    [InlineData("1 < 2 <b>and</b> 3", "1 < 2 and 3")]
+    public void ToPlainText_EndsATagWhoseValueWasQuotedAtTheNextTagOrTheEnd_WhenItsClosingBracketIsMissing(string html, string text)
+    {
+        // Giving up on such a tag and reading on from the character after its '<' would read its quoted '<'s
+        // again, once for each of them: quadratic in a flood of them.
+        HtmlText.ToPlainText(html).ShouldBe(text);
+    }
 }

@@ -155,6 +155,131 @@ public static class HostileFeeds
         return document.ToArray();
     }
 
+    /// <summary>Just under the crawler's 5 MiB cap: the size of every document of <see cref="Adversarial"/>.</summary>
+    public const int AdversarialBytes = 5 * Megabyte - 16 * 1024;
+
+    /// <summary>
+    /// The reference for <see cref="Adversarial"/>: an ordinary RSS feed of <see cref="AdversarialBytes"/>,
+    /// items with a title, link, escaped-HTML description, date and guid.
+    /// </summary>
+    public static byte[] BenignFiveMegabytes() => BenignFeed(AdversarialBytes);
+
+    /// <summary>The items of <see cref="BenignFiveMegabytes"/>, as many as make about <paramref name="bytes"/>.</summary>
+    public static byte[] BenignFeed(int bytes) => Rss(items =>
+    {
+        for (var i = 0; items.Length < bytes - 1024; i++)
+        {
+            items.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"<item><title>Markets rally as yields fall {i}</title><link>https://benign.example.com/markets/{i}</link>");
+            items.Append("<description>&lt;p&gt;Stocks rose on Friday &amp;amp; bonds fell; the dollar was &lt;b&gt;steady&lt;/b&gt;.&lt;/p&gt;</description>");
+            items.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"<pubDate>Fri, 14 Aug 2026 07:54:20 +0000</pubDate><guid>https://benign.example.com/markets/{i}</guid></item>");
+        }
+    });
+
+    /// <summary>
+    /// The 1.6 million "&lt;a" in one title of issue 12 (3.2 MB), which took a parser that looked for '&gt;' from
+    /// every '&lt;' 71 s of CPU.
+    /// </summary>
+    public static byte[] OpenTagsInTitle(int count) => Utf8(
+        "<rss version=\"2.0\"><channel><title>" + string.Concat(Enumerable.Repeat("<a", count)) + "</title></channel></rss>");
+
+    /// <summary>
+    /// Documents of <see cref="AdversarialBytes"/> each built so that a parser which looks ahead or back from
+    /// every character of some kind does it millions of times: open tags, nesting, attributes, prefixes,
+    /// dates, entities and references, escaped HTML, comments, CDATA and declarations. Built on demand.
+    /// </summary>
+    public static IReadOnlyList<(string Name, Func<byte[]> Build)> Adversarial { get; } =
+    [
+        ("open-tags-in-title", () => Rss(items => items.Append("<item><title>").Repeat("<a", Room(items)).Append("</title></item>"))),
+        ("unclosed-nesting", () => Rss(items => Item(items).Repeat("<d>", Room(items)).Append("</item>"))),
+        ("deep-nesting", () => Rss(items =>
+        {
+            var depth = (AdversarialBytes - items.Length - 1024) / 7;
+            Item(items).Repeat("<d>", 3 * depth).Repeat("</d>", 4 * depth).Append("</item>");
+        })),
+        ("attribute-flood", () => Rss(items =>
+        {
+            items.Append("<item");
+            for (var i = 0; items.Length < AdversarialBytes - 1024; i++)
+            {
+                items.Append(System.Globalization.CultureInfo.InvariantCulture, $" a{i}=\"v\"");
+            }
+            items.Append("><title>x</title><link>https://adversarial.example.com/1</link></item>");
+        })),
+        ("attributes-on-many-elements", () => Rss(items =>
+        {
+            Item(items);
+            for (var i = 0; items.Length < AdversarialBytes - 1024; i++)
+            {
+                items.Append("<x");
+                for (var a = 0; a < 1000; a++)
+                {
+                    items.Append(System.Globalization.CultureInfo.InvariantCulture, $" a{i}_{a}=\"v\"");
+                }
+                items.Append("/>");
+            }
+            items.Append("</item>");
+        })),
+        ("undeclared-prefixes", () => Rss(items =>
+        {
+            Item(items);
+            for (var i = 0; items.Length < AdversarialBytes - 1024; i++)
+            {
+                items.Append(System.Globalization.CultureInfo.InvariantCulture, $"<p{i}:x/>");
+            }
+            items.Append("</item>");
+        })),
+        ("date-open-parentheses", () => Rss(items => Item(items).Append("<pubDate>").Repeat("(", Room(items)).Append("</pubDate></item>"))),
+        ("date-open-quotes", () => Rss(items => Item(items).Append("<pubDate>").Repeat("\"(a ", Room(items)).Append("</pubDate></item>"))),
+        ("undefined-entities", () => Rss(items =>
+        {
+            items.Append("<item><title>");
+            for (var i = 0; items.Length < AdversarialBytes - 1024; i++)
+            {
+                items.Append(System.Globalization.CultureInfo.InvariantCulture, $"&e{i};");
+            }
+            items.Append("</title><link>https://adversarial.example.com/1</link></item>");
+        })),
+        ("html-entities", () => Rss(items => items.Append("<item><title>").Repeat("&nbsp;&hellip;", Room(items)).Append("</title><link>https://adversarial.example.com/1</link></item>"))),
+        ("ampersands-without-semicolon", () => Rss(items => items.Append("<item><title>").Repeat("&amp;", Room(items)).Append("</title><link>https://adversarial.example.com/1</link></item>"))),
+        ("broken-numeric-references", () => Rss(items => items.Append("<item><title>").Repeat("&amp;#", Room(items)).Append(";</title><link>https://adversarial.example.com/1</link></item>"))),
+        ("quoted-html-attributes", () => Rss(items => items.Append("<item><title>").Repeat("&lt;a \"=\"", Room(items)).Append("</title><link>https://adversarial.example.com/1</link></item>"))),
+        ("open-html-tags", () => Rss(items => items.Append("<item><title>").Repeat("&lt;a ", Room(items)).Append("</title><link>https://adversarial.example.com/1</link></item>"))),
+        ("open-html-comments", () => Rss(items => items.Append("<item><title>").Repeat("&lt;!--", Room(items)).Append("</title><link>https://adversarial.example.com/1</link></item>"))),
+        ("void-elements-with-quotes", () => Rss(items => Item(items).Append("<description>").Repeat("<img \"", Room(items)).Append("</description></item>"))),
+        ("line-breaks", () => Rss(items => Item(items).Append("<description>").Repeat("<br>", Room(items)).Append("</description></item>"))),
+        ("doctypes", () => Rss(items => Item(items).Repeat("<!DOCTYPE x>", Room(items)).Append("</item>"))),
+        ("open-comments", () => Rss(items => Item(items).Append("<description>").Repeat("<!--", Room(items)).Append("</description></item>"))),
+        ("open-cdata", () => Rss(items => Item(items).Append("<description>").Repeat("<![CDATA[", Room(items)).Append("</description></item>"))),
+        ("empty-elements", () => Rss(items => Item(items).Repeat("<x/>", Room(items)).Append("</item>"))),
+        ("tiny-items", () => Rss(items => items.Repeat("<item><title>x</title><link>https://adversarial.example.com/1</link></item>", Room(items)))),
+    ];
+
+    private static byte[] Rss(Action<StringBuilder> items)
+    {
+        var document = new StringBuilder(AdversarialBytes + 1024);
+        document.Append("<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>Adversarial</title><link>https://adversarial.example.com/</link>");
+        items(document);
+        return Utf8(document.Append("</channel></rss>").ToString());
+    }
+
+    private static StringBuilder Item(StringBuilder items) =>
+        items.Append("<item><title>x</title><link>https://adversarial.example.com/1</link>");
+
+    // The characters left for the flood, with room for the document's end.
+    private static int Room(StringBuilder document) => AdversarialBytes - 1024 - document.Length;
+
+    // Appends as many whole units as fit in 'characters'.
+    private static StringBuilder Repeat(this StringBuilder builder, string unit, int characters)
+    {
+        for (var i = 0; i < characters / unit.Length; i++)
+        {
+            builder.Append(unit);
+        }
+        return builder;
+    }
+
     /// <summary>
     /// Answers with a well-formed RSS stream of <paramref name="totalBytes"/> (items, 64 KB at a
     /// time), with or without announcing its length, until the client hangs up.

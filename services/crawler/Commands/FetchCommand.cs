@@ -63,7 +63,7 @@ public static class FetchCommand
             return ParseCommand.NotParsedExitCode;
         }
         var maxBytes = host.Services.GetRequiredService<IOptions<FetchOptions>>().Value.MaxResponseBytes;
-        var parsed = new FeedParser(new FeedParserOptions { MaxBytes = maxBytes }).Parse(fetched.Body, fetched.ContentType, url);
+        var parsed = new FeedParser(new FeedParserOptions { MaxBytes = maxBytes }).ParseWithin(fetched.Body, fetched.ContentType, url, cancellationToken);
         return ParseCommand.Print(parsed, output, error);
     }
 }

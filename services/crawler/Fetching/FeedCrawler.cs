@@ -58,6 +58,8 @@ public sealed class FeedCrawler(
 
     private async Task<CrawlOutcome> CrawlCoreAsync(CrawlRequested request, bool repeated, long started, CancellationToken cancellationToken)
     {
+        // One budget for the whole crawl: the fetch gets Fetch:TotalTimeout, the parse whatever the fetch left.
+        var budgetStarted = clock.GetTimestamp();
         if (request.NotAfter is { } notAfter && clock.GetUtcNow() > notAfter)
         {
             return Failed(request, CrawlFailureReason.Cancelled, $"The request expired at {notAfter:O} before it was picked up.", 0, null, started);
@@ -80,8 +82,13 @@ public sealed class FeedCrawler(
             return Crawled(request, fetched, [], notModified: true, started);
         }
 
-        var parsed = new FeedParser(new FeedParserOptions { MaxBytes = options.Value.MaxResponseBytes })
-            .Parse(fetched.Body, fetched.ContentType, url);
+        var left = options.Value.TotalTimeout - clock.GetElapsedTime(budgetStarted);
+        if (Parse(fetched, url, left, cancellationToken) is not { } parsed)
+        {
+            return Failed(request, CrawlFailureReason.Timeout,
+                $"{shown}: parsing did not finish in the {Math.Max(left.TotalSeconds, 0):0.###} s the fetch left of the crawl's {options.Value.TotalTimeout.TotalSeconds:0.#} s (Fetch:TotalTimeout).",
+                fetched.Attempts, fetched.HttpStatus, started);
+        }
         if (!parsed.Succeeded)
         {
             return Failed(request, parsed.Failure.Value, $"{shown}: {parsed.Detail}", fetched.Attempts, fetched.HttpStatus, started);
@@ -104,6 +111,27 @@ public sealed class FeedCrawler(
                 fetched.Attempts, fetched.HttpStatus, started);
         }
         return Crawled(request, fetched, articles, notModified: false, started) with { FeedUrl = url, Validators = fetched.Validators };
+    }
+
+    // The parse is CPU work on this consumer's thread; the token, cancelled when the budget runs out, is looked at
+    // throughout it. Null when it ran out; the consumer's own cancellation (shutdown) propagates.
+    private FeedParseResult? Parse(FetchOutcome fetched, Uri url, TimeSpan left, CancellationToken cancellationToken)
+    {
+        using var budget = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(budget.Token, cancellationToken);
+        if (left <= TimeSpan.Zero)
+        {
+            budget.Cancel();
+        }
+        try
+        {
+            return new FeedParser(new FeedParserOptions { MaxBytes = options.Value.MaxResponseBytes })
+                .ParseWithin(fetched.Body, fetched.ContentType, url, linked.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 
     private CrawlOutcome Crawled(CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>

@@ -37,7 +37,8 @@ public sealed class FetchOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>A whole fetch, retries, waits and body included, may take this long; keeps every consume far inside RabbitMQ's consumer_timeout.</summary>
+    /// <summary>A whole crawl may take this long: the fetch, retries, waits and body included, and then the parse of
+    /// what it fetched in whatever time the fetch left; keeps every consume far inside RabbitMQ's consumer_timeout.</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:10:00")]
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(45);
 

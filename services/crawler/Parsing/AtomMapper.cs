@@ -3,7 +3,7 @@ namespace Finstage.Crawler.Parsing;
 /// <summary>Maps an Atom 0.3 or 1.0 document tree onto entries.</summary>
 internal static class AtomMapper
 {
-    public static ParsedFeed Map(FeedNode root, FeedFormat format, List<string> warnings, Uri? documentUri)
+    public static ParsedFeed Map(FeedNode root, FeedFormat format, List<string> warnings, Uri? documentUri, CancellationToken cancellationToken)
     {
         var rootNs = root.Namespace;
         Func<string, bool> atom = ns => ns == rootNs || ns is Namespaces.Atom10 or Namespaces.Atom03;
@@ -17,6 +17,7 @@ internal static class AtomMapper
         var incomplete = 0;
         foreach (var entry in Fields.All(root, "entry", atom))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (!entry.Complete)
             {
                 incomplete++;

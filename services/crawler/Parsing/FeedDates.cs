@@ -35,10 +35,15 @@ public static partial class FeedDates
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     };
 
+    /// <summary>Longer text is no date; the regular expressions below are never run on it.</summary>
+    /// <remarks>The longest real dates, a weekday and month spelled out with a comment naming the zone, are under
+    /// 80 characters. <c>\([^)]*\)</c> over a run of '(' costs the square of its length.</remarks>
+    public const int MaxLength = 256;
+
     /// <summary>The instant the text names, in UTC, or null when it is not a date this reader knows.</summary>
     public static DateTimeOffset? Parse(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text))
+        if (string.IsNullOrWhiteSpace(text) || text.Length > MaxLength)
         {
             return null;
         }

@@ -10,6 +10,9 @@ internal sealed class FeedNode
 {
     private const string XmlNamespace = "http://www.w3.org/XML/1998/namespace";
 
+    // A few microseconds of reading between two looks at the cancellation token.
+    private const int NodesBetweenCancellationChecks = 4096;
+
     private readonly List<object> _content = [];
     private readonly List<(string Namespace, string LocalName, string Value)> _attributes = [];
 
@@ -55,7 +58,8 @@ internal sealed class FeedNode
 
     /// <summary>Reads the whole document, keeping everything read before any error.</summary>
     /// <returns>The root element (null when none was read) and the reader's error, if any.</returns>
-    public static (FeedNode? Root, XmlException? Error) Read(string xml, Uri? documentUri, int maxDepth)
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> is cancelled while it reads.</exception>
+    public static (FeedNode? Root, XmlException? Error) Read(string xml, Uri? documentUri, int maxDepth, CancellationToken cancellationToken = default)
     {
         var settings = new XmlReaderSettings
         {
@@ -76,9 +80,15 @@ internal sealed class FeedNode
         {
             // Skip() already moves to the next node, so the loop must not Read() past it.
             var skipped = false;
+            var nodes = 0;
             while (skipped ? !reader.EOF : reader.Read())
             {
                 skipped = false;
+                if (++nodes % NodesBetweenCancellationChecks == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
                 switch (reader.NodeType)
                 {
                     case XmlNodeType.Element:

@@ -195,9 +195,15 @@ public static class HtmlText
         return tagEnd;
     }
 
+    // The index after the tag's '>', or -1 when what follows '<' is no tag ("a < b", "x <y and z").
+    // Once an attribute value has been quoted the text is a tag for certain, and, as in a browser, it ends at
+    // its '>' or, unclosed, where the next tag begins or the text ends. Giving up on such a tag and reading
+    // on from the next character would scan its quoted '<'s again, as many times as there are.
     private static int TagEnd(string html, int from)
     {
         var quote = '\0';
+        var quoted = false;
+        var last = '\0';
         for (var i = from; i < html.Length; i++)
         {
             var c = html[i];
@@ -208,9 +214,10 @@ public static class HtmlText
                     quote = '\0';
                 }
             }
-            else if (c is '"' or '\'' && html.AsSpan(from, i - from).TrimEnd().EndsWith("="))
+            else if (c is '"' or '\'' && last == '=')
             {
                 quote = c;
+                quoted = true;
             }
             else if (c == '>')
             {
@@ -218,10 +225,15 @@ public static class HtmlText
             }
             else if (c == '<')
             {
-                return -1;
+                return quoted ? i : -1;
+            }
+
+            if (!char.IsWhiteSpace(c))
+            {
+                last = c;
             }
         }
 
-        return -1;
+        return quoted ? html.Length : -1;
     }
 }

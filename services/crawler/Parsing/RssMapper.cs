@@ -8,7 +8,7 @@ internal static class RssMapper
     private static readonly Func<string, bool> Atom = Fields.Exactly(Namespaces.Atom10);
     private static readonly Func<string, bool> Media = Namespaces.IsMedia;
 
-    public static ParsedFeed Map(FeedNode root, FeedFormat format, List<string> warnings, Uri? documentUri)
+    public static ParsedFeed Map(FeedNode root, FeedFormat format, List<string> warnings, Uri? documentUri, CancellationToken cancellationToken)
     {
         Func<string, bool> core = ns => Namespaces.IsRssCore(ns, root.Namespace);
         var channel = root.LocalName == "channel" ? root : Fields.First(root, "channel", core);
@@ -27,6 +27,7 @@ internal static class RssMapper
         var incomplete = 0;
         foreach (var item in itemNodes)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (!item.Complete)
             {
                 incomplete++;

@@ -21,8 +21,25 @@ internal sealed partial class XmlPreprocessor
     private readonly Dictionary<string, string> _declared = new(StringComparer.Ordinal);
     private readonly HashSet<string> _usedPrefixes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _declaredPrefixes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
+    private readonly CancellationToken _cancellationToken;
     private long _expanded;
+    private int _undefinedEntities;
     private FeedParseResult? _failure;
+
+    // Where the next '>' and the next '<' after the last lookup are (text.Length when there is none). Lookups only
+    // move forward, so each is found once: scanning from every '<' for its tag's end was quadratic in '<'s.
+    private int _nextGreaterThan = -1;
+    private int _nextLessThan = -1;
+
+    /// <summary>The characters of a tag searched for namespace prefixes; a longer one is not read for them.</summary>
+    private const int MaxTagForPrefixes = 4096;
+
+    /// <summary>Distinct undefined entities named in warnings; the rest are counted in one more.</summary>
+    private const int MaxUndefinedEntityWarnings = 16;
+
+    /// <summary>Characters copied between two looks at the cancellation token.</summary>
+    private const int CancellationStride = 1 << 16;
 
     // XML 1.0 forbids most C0 control characters and U+FFFE/U+FFFF even as plain text, and the reader stops at
     // the first one: a single stray control byte in one title would lose every item after it.
@@ -30,18 +47,21 @@ internal sealed partial class XmlPreprocessor
         "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\u000E\u000F" +
         "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\uFFFE\uFFFF");
 
-    private XmlPreprocessor(string text, FeedParserOptions options, List<string> warnings)
+    private XmlPreprocessor(string text, FeedParserOptions options, List<string> warnings, CancellationToken cancellationToken)
     {
         _text = text;
         _options = options;
         _warnings = warnings;
+        _warned.UnionWith(warnings);
+        _cancellationToken = cancellationToken;
     }
 
     /// <summary>The repaired text and the root element's name, or the reason it cannot be a feed.</summary>
     public readonly record struct Outcome(string? Text, string? RootName, FeedParseResult? Failure);
 
-    public static Outcome Prepare(string text, FeedParserOptions options, List<string> warnings) =>
-        new XmlPreprocessor(WithoutForbiddenCharacters(text, warnings), options, warnings).Run();
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> is cancelled while it runs.</exception>
+    public static Outcome Prepare(string text, FeedParserOptions options, List<string> warnings, CancellationToken cancellationToken = default) =>
+        new XmlPreprocessor(WithoutForbiddenCharacters(text, warnings), options, warnings, cancellationToken).Run();
 
     private static string WithoutForbiddenCharacters(string text, List<string> warnings)
     {
@@ -170,8 +190,15 @@ internal sealed partial class XmlPreprocessor
         var sb = new StringBuilder(text.Length - start + 256);
         sb.Append('\n', prologLines);
         var i = start;
+        var nextCheck = i + CancellationStride;
         while (i < text.Length && _failure is null)
         {
+            if (i >= nextCheck)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                nextCheck = i + CancellationStride;
+            }
+
             var c = text[i];
             if (c == '<')
             {
@@ -218,7 +245,7 @@ internal sealed partial class XmlPreprocessor
         if (AtIgnoreCase(i, "<!DOCTYPE"))
         {
             var end = DoctypeEnd(i);
-            _warnings.Add("DOCTYPE inside the document ignored");
+            AddOnce("DOCTYPE inside the document ignored");
             return end < 0 ? text.Length : end;
         }
 
@@ -288,7 +315,15 @@ internal sealed partial class XmlPreprocessor
         }
         else
         {
-            AddOnce($"undefined entity &{name}; kept as text");
+            // A name per warning, but not a warning per name: a flood of made-up entities would make as many.
+            var warning = $"undefined entity &{name}; kept as text";
+            if (!_warned.Contains(warning))
+            {
+                AddOnce(_undefinedEntities++ < MaxUndefinedEntityWarnings
+                    ? warning
+                    : $"more than {MaxUndefinedEntityWarnings} undefined entities kept as text");
+            }
+
             sb.Append("&amp;").Append(name).Append(';');
         }
 
@@ -370,10 +405,26 @@ internal sealed partial class XmlPreprocessor
     }
 
     // Tags only (never CDATA, comments or text), so "<o:p>" inside escaped HTML is not mistaken for XML.
+    // A tag ends at its '>'; a '<' before it means it is broken (XML allows no '<' inside a tag), and is read
+    // only up to there, so that no character is read for more than one tag.
     private void NotePrefixes(int i)
     {
-        var end = _text.IndexOf('>', i);
-        if (end < 0 || end - i > 4096)
+        var greaterThan = NextIndexOf('>', i + 1, ref _nextGreaterThan);
+        var lessThan = NextIndexOf('<', i + 1, ref _nextLessThan);
+        var end = Math.Min(greaterThan, lessThan);
+        if (end - i > MaxTagForPrefixes)
+        {
+            // The XML reader's time per attribute grows with the attributes of the element (0.5 M of them in one
+            // tag cost it 20 times a 5 MB feed); no feed has an element with more than a few dozen.
+            if (CountAttributes(_text.AsSpan(i, end - i)) > _options.MaxAttributesPerElement)
+            {
+                _failure = FeedParseResult.ParseError($"an element with more than {_options.MaxAttributesPerElement} attributes");
+            }
+
+            return;
+        }
+
+        if (greaterThan == _text.Length)
         {
             return;
         }
@@ -390,6 +441,43 @@ internal sealed partial class XmlPreprocessor
             var match = tag.Slice(m.Index + 6, m.Length - 6);
             _declaredPrefixes.Add(match[..match.IndexOfAny('=', ' ', '\t')].Trim().ToString());
         }
+    }
+
+    // The '=' outside quoted values: the attributes of a tag as the XML reader will read them.
+    private static int CountAttributes(ReadOnlySpan<char> tag)
+    {
+        var count = 0;
+        var quote = '\0';
+        foreach (var c in tag)
+        {
+            if (quote != '\0')
+            {
+                quote = c == quote ? '\0' : quote;
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (c == '=')
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    // The first 'c' at or after 'from' (text.Length when there is none), remembered in 'cached'. Callers ask with
+    // 'from' never decreasing, so the text is scanned for each character once in all.
+    private int NextIndexOf(char c, int from, ref int cached)
+    {
+        if (cached < from)
+        {
+            var found = from < _text.Length ? _text.IndexOf(c, from) : -1;
+            cached = found < 0 ? _text.Length : found;
+        }
+
+        return cached;
     }
 
     private static string WellKnownNamespace(string prefix) => prefix switch
@@ -495,9 +583,10 @@ internal sealed partial class XmlPreprocessor
     private bool AtIgnoreCase(int i, string s) =>
         string.Compare(_text, i, s, 0, s.Length, StringComparison.OrdinalIgnoreCase) == 0;
 
+    // A set, not a search of the list: a document can ask for a warning at every character.
     private void AddOnce(string warning)
     {
-        if (!_warnings.Contains(warning))
+        if (_warned.Add(warning))
         {
             _warnings.Add(warning);
         }

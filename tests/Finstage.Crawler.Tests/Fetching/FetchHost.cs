@@ -43,6 +43,9 @@ internal sealed class FetchHost : IDisposable
 
     public ValidatorCache Validators => _host.Services.GetRequiredService<ValidatorCache>();
 
+    /// <summary>A crawler of these services whose time budget runs on <paramref name="clock"/> (HTTP keeps real time).</summary>
+    public FeedCrawler CrawlerWith(TimeProvider clock) => ActivatorUtilities.CreateInstance<FeedCrawler>(_host.Services, clock);
+
     public static Uri FeedUrl(Uri server, string symbol) => new(server, "feeds/" + Uri.EscapeDataString(symbol));
 
     public void Dispose() => _host.Dispose();
