@@ -26,7 +26,8 @@ public sealed class ParserComparisonTests(ITestOutputHelper output)
 
         if (FixturePaths.RepositoryRoot() is { } repo)
         {
-            var outDir = Path.Combine(repo, "tests", "Finstage.Crawler.Tests", "TestResults");
+            // Under .local/ (git-ignored, beside the servers' data): a test run never writes into the source tree.
+            var outDir = Path.Combine(repo, ".local", "reports");
             Directory.CreateDirectory(outDir);
             File.WriteAllText(Path.Combine(outDir, "parser-comparison.md"), table + "\n" + string.Join("\n", rows.Select(r =>
                 $"\n### {r.Parser}\n\nExceptions on the feedparser corpus, by kind:\n\n" + string.Join("\n", r.ExceptionKinds.OrderByDescending(k => k.Value).Select(k => $"- {k.Value} × {k.Key}"))
