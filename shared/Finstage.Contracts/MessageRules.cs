@@ -7,7 +7,8 @@ namespace Finstage.Contracts;
 /// </summary>
 /// <remarks>
 /// The rules hold for everything the services themselves publish: the crawler sends only articles
-/// with an absolute http(s) URL and a title, every id is a fresh Guid, every time is set.
+/// with an absolute http(s) URL and a title (made from the summary or URL, and flagged
+/// <see cref="NewsArticle.TitleDerived"/>, when the feed gave none), every id is a fresh Guid, every time is set.
 /// </remarks>
 public static class MessageRules
 {

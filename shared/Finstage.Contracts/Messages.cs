@@ -26,6 +26,8 @@ public record NewsCrawled(
     IReadOnlyList<NewsArticle> Articles);
 
 /// <summary>One item of a feed, with its URL already canonicalised by the crawler.</summary>
+/// <param name="TitleDerived">True when the feed gave the item no title and <paramref name="Title"/> was made
+/// from its summary's first words or its URL. Optional, so a message from before the flag reads as false.</param>
 public record NewsArticle(
     string Url,
     string Title,
@@ -34,7 +36,8 @@ public record NewsArticle(
     string? Author = null,
     string? Publisher = null,
     string? ImageUrl = null,
-    string? ExternalId = null);
+    string? ExternalId = null,
+    bool TitleDerived = false);
 
 /// <summary>A crawl that ended without articles, and why.</summary>
 public record CrawlFailed(

@@ -25,7 +25,7 @@ public sealed class ParseCommandTests : IDisposable
         items.Count.ShouldBe(3);
         var first = items[0];
         first.EnumerateObject().Select(p => p.Name).ShouldBe(
-            ["url", "title", "summary", "publishedAt", "author", "publisher", "imageUrl", "externalId"]);
+            ["url", "title", "titleDerived", "summary", "publishedAt", "author", "publisher", "imageUrl", "externalId"]);
         first.GetProperty("url").GetString().ShouldBe("https://finance.example.com/news/example-corp-beats-estimates-101.html");
         first.GetProperty("publishedAt").GetString().ShouldBe("2026-09-24T12:45:01Z");
         first.GetProperty("author").ValueKind.ShouldBe(JsonValueKind.Null);

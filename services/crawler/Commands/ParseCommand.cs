@@ -79,7 +79,7 @@ public static class ParseCommand
         feed.Title,
         feed.Link,
         [.. feed.Items.Select(a => new ItemJson(
-            a.Url, a.Title, a.Summary, FormatUtc(a.PublishedAt), a.Author, a.Publisher, a.ImageUrl, a.ExternalId))]);
+            a.Url, a.Title, a.TitleDerived, a.Summary, FormatUtc(a.PublishedAt), a.Author, a.Publisher, a.ImageUrl, a.ExternalId))]);
 
     private static string? FormatUtc(DateTimeOffset? value) =>
         value?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
@@ -89,6 +89,7 @@ public static class ParseCommand
     private sealed record ItemJson(
         string Url,
         string Title,
+        bool TitleDerived,
         string? Summary,
         string? PublishedAt,
         string? Author,

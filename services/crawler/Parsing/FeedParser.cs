@@ -119,42 +119,28 @@ public sealed class FeedParser(FeedParserOptions? options = null)
 
     private static string OneLine(string message) => HtmlText.NormalizeWhitespace(message);
 
-    /// <summary>Turns entries into publishable articles: an http(s) link and a title, one per canonical URL.</summary>
+    /// <summary>Turns entries into publishable articles: an http(s) link, one per canonical URL, and a title (derived when the entry has none).</summary>
     internal static ParsedFeed Build(FeedFormat format, string? title, string? link, List<FeedEntry> entries, List<string> warnings)
     {
-        // Entries without a link or a title stay in Entries (the caller can count them) but are not articles.
+        // Entries without a link stay in Entries (the caller can count them) but are not articles:
+        // without one there is nothing to key, dedupe or open. An entry with a link is news even
+        // without a title (RSS 2.0 allows an item of description only); it gets one from its
+        // summary or URL, marked as derived.
         var items = new List<NewsArticle>(entries.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
-            var itemTitle = entry.Title ?? Shorten(entry.Summary);
-            if (entry.Url is null || itemTitle is null || !seen.Add(entry.Url))
+            if (entry.Url is null || !seen.Add(entry.Url))
             {
                 continue;
             }
 
+            var titleDerived = entry.Title is null;
+            var itemTitle = entry.Title ?? DerivedTitle.For(entry.Summary, entry.Url);
             items.Add(new NewsArticle(entry.Url, itemTitle, entry.Summary, entry.PublishedAt, entry.Author,
-                entry.Publisher, entry.ImageUrl, entry.ExternalId));
+                entry.Publisher, entry.ImageUrl, entry.ExternalId, titleDerived));
         }
 
         return new ParsedFeed(format, title, link, entries, items, warnings);
-    }
-
-    // A feed may carry only a description (RSS 2.0 allows it); its first words stand in for the title.
-    private static string? Shorten(string? summary)
-    {
-        const int max = 120;
-        if (summary is null)
-        {
-            return null;
-        }
-
-        if (summary.Length <= max)
-        {
-            return summary;
-        }
-
-        var cut = summary.LastIndexOf(' ', max);
-        return string.Concat(summary.AsSpan(0, cut > max / 2 ? cut : max), "…");
     }
 }

@@ -3,8 +3,9 @@ using Finstage.Contracts;
 namespace Finstage.Crawler.Parsing;
 
 /// <summary>A feed as read from one document: its own metadata, every entry, and the entries fit to publish.</summary>
-/// <param name="Entries">Every entry in document order, including those that lack a usable link or title.</param>
-/// <param name="Items">The publishable articles: entries with an http(s) link and a title, one per canonical URL.</param>
+/// <param name="Entries">Every entry in document order, including those that lack a usable link.</param>
+/// <param name="Items">The publishable articles: entries with an http(s) link, one per canonical URL; an entry
+/// without a title gets one from its summary or URL, with <see cref="NewsArticle.TitleDerived"/> set.</param>
 /// <param name="Warnings">What had to be repaired or guessed to read the document; empty for a clean feed.</param>
 /// <param name="WellFormed">False when the document broke off or broke down and only what came before was kept.</param>
 public sealed record ParsedFeed(

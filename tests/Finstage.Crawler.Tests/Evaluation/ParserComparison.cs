@@ -34,6 +34,10 @@ internal sealed class ParserComparison
 
         public int CorpusItems { get; set; }
 
+        public int CorpusItemsWithLinkNoTitle { get; set; }
+
+        public int? CorpusItemsPublished { get; set; }
+
         public int Exceptions { get; set; }
 
         public int ClausesPassed { get; set; }
@@ -116,6 +120,11 @@ internal sealed class ParserComparison
             {
                 row.CorpusParsed++;
                 row.CorpusItems += view.Entries.Count;
+                row.CorpusItemsWithLinkNoTitle += view.Entries.Count(e => string.IsNullOrWhiteSpace(e.Title) && !string.IsNullOrWhiteSpace(e.Link));
+                if (view.Published is { } published)
+                {
+                    row.CorpusItemsPublished = (row.CorpusItemsPublished ?? 0) + published;
+                }
             }
 
             foreach (var (clause, outcome) in ExpectClauses.Evaluate(test.Expect, view))
@@ -156,6 +165,8 @@ internal sealed class ParserComparison
         Line("Sitemap (not a feed) refused", r => $"{r.NonFeedsRefused} / {r.NonFeeds}");
         Line("feedparser corpus documents read as a feed", r => $"{r.CorpusParsed} / {r.CorpusDocuments}");
         Line("feedparser corpus items found", r => r.CorpusItems.ToString(CultureInfo.InvariantCulture));
+        Line("… of which with a link but no title", r => r.CorpusItemsWithLinkNoTitle.ToString(CultureInfo.InvariantCulture));
+        Line("feedparser corpus items the crawler publishes", r => r.CorpusItemsPublished?.ToString(CultureInfo.InvariantCulture) ?? "–");
         Line("Exceptions thrown (all documents)", r => r.Exceptions.ToString(CultureInfo.InvariantCulture));
         Line("feedparser Expect clauses passed (applicable)", r => $"{r.ClausesPassed} / {r.ClausesApplicable} ({r.PassRate:P1})");
         foreach (var folder in rows[0].ByFolder.Keys)

@@ -35,7 +35,8 @@ internal sealed class OwnParser : IParserUnderTest
             feed.Title,
             feed.Link,
             [.. feed.Entries.Select(e => new EntryView(e.Title, e.Url, e.Summary, e.PublishedAt, e.Author, e.ExternalId))],
-            TextIsPlain: true);
+            TextIsPlain: true,
+            Published: feed.Items.Count);
     }
 }
 
