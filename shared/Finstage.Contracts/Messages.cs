@@ -26,6 +26,15 @@ public record NewsCrawled(
     IReadOnlyList<NewsArticle> Articles);
 
 /// <summary>One item of a feed, with its URL already canonicalised by the crawler.</summary>
+/// <param name="Url">
+/// The article's identity, split between the two sides: the crawler canonicalises the link (absolute
+/// http(s), tracking parameters and trivial variations removed: the crawler's <c>UrlCanonicalizer</c>),
+/// and storage keys the article by the first 16 bytes of SHA-256 over this string as sent, less
+/// surrounding white space (storage's <c>ArticleId</c>); storage does not canonicalise again. So every
+/// publisher must send the canonical form, or one article is stored twice. Never cut to
+/// <see cref="FieldLengths.Url"/> before storage: the key is taken from the whole URL.
+/// </param>
+/// <param name="Title">Cut to <see cref="FieldLengths.Title"/>; the other texts likewise to their <see cref="FieldLengths"/>.</param>
 /// <param name="TitleDerived">True when the feed gave the item no title and <paramref name="Title"/> was made
 /// from its summary's first words or its URL. Optional, so a message from before the flag reads as false.</param>
 public record NewsArticle(

@@ -126,8 +126,8 @@ public sealed class HostileInputTests
         Articles(news, "XXE").ShouldHaveSingleItem().Title.ShouldBe("Leak: &secret;");
         Articles(news, "ENCODING").Select(a => a.Title).ShouldBe(["Stray é byte", "Über “quotes”"]);
         Articles(news, "CONTROLS").Select(a => a.Title).ShouldBe(["Vertical tab and control", "NUL and here", "Clean"]);
-        Articles(news, "TITLE3MB").ShouldHaveSingleItem().Title.Length.ShouldBe(1000);
-        Articles(news, "EUROS2").ShouldAllBe(article => article.Summary!.Length == 1_000_000);
+        Articles(news, "TITLE3MB").ShouldHaveSingleItem().Title.Length.ShouldBe(FieldLengths.Title);
+        Articles(news, "EUROS2").ShouldAllBe(article => article.Summary!.Length == FieldLengths.Summary);
         Articles(news, "AUTHOR").Count.ShouldBe(4_000);
         feeds.Requests.ShouldNotContain(r => r.PathAndQuery.Contains("xxe-probe", StringComparison.Ordinal), "the external entity's URL is never fetched");
         (await bodyBytesServed.Task.WaitAsync(TimeSpan.FromSeconds(60), ct)).ShouldBeLessThan(40L * HostileFeeds.Megabyte,
@@ -157,10 +157,10 @@ public sealed class HostileInputTests
             var reason = await ScalarAsync(database, $"SELECT COALESCE(failure_reason, status) FROM crawl_runs WHERE symbol = '{c.Symbol}'", ct);
             reason.ShouldBe(c.Reason?.ToString() ?? "Succeeded", c.Symbol);
         }
-        (await CountAsync(database, "SELECT MAX(CHAR_LENGTH(title)) FROM articles", ct)).ShouldBe(1000);
-        (await CountAsync(database, "SELECT COUNT(*) FROM articles WHERE url LIKE 'https://euro.example.com/%' AND CHAR_LENGTH(summary) = 1000000", ct))
+        (await CountAsync(database, "SELECT MAX(CHAR_LENGTH(title)) FROM articles", ct)).ShouldBe(FieldLengths.Title);
+        (await CountAsync(database, $"SELECT COUNT(*) FROM articles WHERE url LIKE 'https://euro.example.com/%' AND CHAR_LENGTH(summary) = {FieldLengths.Summary}", ct))
             .ShouldBe(2);
-        (await CountAsync(database, "SELECT COUNT(*) FROM articles WHERE url LIKE 'https://author.example.com/%' AND CHAR_LENGTH(author) = 256", ct))
+        (await CountAsync(database, $"SELECT COUNT(*) FROM articles WHERE url LIKE 'https://author.example.com/%' AND CHAR_LENGTH(author) = {FieldLengths.Name}", ct))
             .ShouldBe(4_000);
         storage.HasExited.ShouldBeFalse(storage.OutputTail);
     }

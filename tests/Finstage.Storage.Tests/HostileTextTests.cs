@@ -1,3 +1,4 @@
+using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,12 +35,12 @@ public sealed class HostileTextTests(StorageFixture storage) : IAsyncLifetime
         await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", article)], Cancel);
 
         var stored = (await ReadArticlesAsync()).ShouldHaveSingleItem();
-        stored.Title.Length.ShouldBe(ColumnLimits.Title);
+        stored.Title.Length.ShouldBe(FieldLengths.Title);
         stored.Title.ShouldStartWith("Long x");
-        stored.Author!.Length.ShouldBe(ColumnLimits.Name);
-        stored.Publisher!.Length.ShouldBe(ColumnLimits.Name);
-        stored.ExternalId!.Length.ShouldBe(ColumnLimits.ExternalId);
-        stored.ImageUrl!.Length.ShouldBe(ColumnLimits.Url);
+        stored.Author!.Length.ShouldBe(FieldLengths.Name);
+        stored.Publisher!.Length.ShouldBe(FieldLengths.Name);
+        stored.ExternalId!.Length.ShouldBe(FieldLengths.ExternalId);
+        stored.ImageUrl!.Length.ShouldBe(FieldLengths.Url);
     }
 
     [Fact(Timeout = 120_000)]
@@ -58,7 +59,7 @@ public sealed class HostileTextTests(StorageFixture storage) : IAsyncLifetime
         (await storage.CountAsync("crawl_runs")).ShouldBe(5);
         (await storage.CountAsync("articles")).ShouldBe(6);
         var stored = await ReadArticlesAsync();
-        stored.Where(article => article.Summary!.StartsWith('€')).ShouldAllBe(article => article.Summary!.Length <= ColumnLimits.Summary);
+        stored.Where(article => article.Summary!.StartsWith('€')).ShouldAllBe(article => article.Summary!.Length <= FieldLengths.Summary);
         stored.Count(article => article.Summary!.StartsWith('€')).ShouldBe(4);
     }
 

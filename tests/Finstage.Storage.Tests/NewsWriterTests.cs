@@ -118,7 +118,7 @@ public sealed class NewsWriterTests(StorageFixture storage) : IAsyncLifetime
 
         var stored = await ReadArticlesAsync();
         stored[0].Title.ShouldStartWith("📈 ");
-        stored[0].Title.Length.ShouldBe(1000);
+        stored[0].Title.Length.ShouldBe(FieldLengths.Title);
         stored[0].Summary.ShouldBe("Rally 🚀 in 株式");
     }
 

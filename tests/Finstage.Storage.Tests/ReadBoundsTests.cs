@@ -44,7 +44,7 @@ public sealed class ReadBoundsTests(StorageFixture storage) : IAsyncLifetime
     {
         // 600 emoji: 600 characters to the database and to the reader, 1,200 UTF-16 units.
         var emoji = string.Concat(Enumerable.Repeat("\U0001F4C8", 600));
-        var million = new string('m', ColumnLimits.Summary);
+        var million = new string('m', FieldLengths.Summary);
         await storage.Writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo",
             Crawls.Article(1, summary: million), Crawls.Article(2, summary: emoji), Crawls.Article(3, summary: "Short"))], Cancel);
         using var client = storage.CreateClient();
@@ -52,10 +52,10 @@ public sealed class ReadBoundsTests(StorageFixture storage) : IAsyncLifetime
         var items = (await client.GetFromJsonAsync<JsonElement>(new Uri("/api/news", UriKind.Relative), Cancel)).GetProperty("items");
         var article = await client.GetFromJsonAsync<JsonElement>(new Uri("/api/news/" + items[0].GetProperty("id").GetString(), UriKind.Relative), Cancel);
 
-        items[0].GetProperty("summary").GetString().ShouldBe(new string('m', 500));
+        items[0].GetProperty("summary").GetString().ShouldBe(new string('m', ColumnLimits.SummaryPreview));
         items[0].GetProperty("summaryTruncated").GetBoolean().ShouldBeTrue();
-        items[0].GetProperty("summaryLength").GetInt32().ShouldBe(ColumnLimits.Summary);
-        items[1].GetProperty("summary").GetString().ShouldBe(string.Concat(Enumerable.Repeat("\U0001F4C8", 500)), "cut by characters, never inside one");
+        items[0].GetProperty("summaryLength").GetInt32().ShouldBe(FieldLengths.Summary);
+        items[1].GetProperty("summary").GetString().ShouldBe(string.Concat(Enumerable.Repeat("\U0001F4C8", ColumnLimits.SummaryPreview)), "cut by characters, never inside one");
         items[1].GetProperty("summaryTruncated").GetBoolean().ShouldBeTrue();
         items[1].GetProperty("summaryLength").GetInt32().ShouldBe(600);
         items[2].GetProperty("summary").GetString().ShouldBe("Short");

@@ -5,7 +5,7 @@ namespace Finstage.Crawler.Fetching;
 
 /// <summary>
 /// Keeps what one crawl publishes within what the bus carries and storage keeps: each text cut to
-/// the length storage stores it at, and the whole message under the bus's body cap.
+/// the length storage stores it at (<see cref="FieldLengths"/>, so nothing storage keeps is lost), and the whole message under the bus's body cap.
 /// </summary>
 /// <remarks>
 /// The body cap bounds the feed, not what it describes: an Atom feed's author is copied into every
@@ -15,16 +15,6 @@ namespace Finstage.Crawler.Fetching;
 /// </remarks>
 internal static class OutgoingArticles
 {
-    // The lengths of storage's columns (services/storage/Infrastructure/ColumnLimits.cs): storage
-    // would cut there anyway, so nothing it keeps is lost.
-    public const int Title = 1000;
-    public const int Name = 256;
-    public const int ExternalId = 512;
-    public const int Summary = 1_000_000;
-
-    /// <summary>An image URL longer than this is dropped: a cut URL is a wrong one. Article URLs are never cut (they are the key).</summary>
-    public const int ImageUrl = 2048;
-
     /// <summary>Room for MassTransit's envelope (addresses, headers, trace) around the articles.</summary>
     public const int EnvelopeAllowance = 64 * 1024;
 
@@ -36,12 +26,13 @@ internal static class OutgoingArticles
             var article = articles[i];
             var fit = article with
             {
-                Title = Cut(article.Title, Title)!,
-                Summary = Cut(article.Summary, Summary),
-                Author = Cut(article.Author, Name),
-                Publisher = Cut(article.Publisher, Name),
-                ExternalId = Cut(article.ExternalId, ExternalId),
-                ImageUrl = article.ImageUrl is { Length: > ImageUrl } ? null : article.ImageUrl,
+                Title = FieldLengths.Fit(article.Title, FieldLengths.Title)!,
+                Summary = FieldLengths.Fit(article.Summary, FieldLengths.Summary),
+                Author = FieldLengths.Fit(article.Author, FieldLengths.Name),
+                Publisher = FieldLengths.Fit(article.Publisher, FieldLengths.Name),
+                ExternalId = FieldLengths.Fit(article.ExternalId, FieldLengths.ExternalId),
+                // A cut URL is a wrong one: an image URL too long to store is dropped. Article URLs are never cut (they are the key).
+                ImageUrl = article.ImageUrl is { Length: > FieldLengths.Url } ? null : article.ImageUrl,
             };
             if (fitted is null && !fit.Equals(article))
             {
@@ -70,10 +61,6 @@ internal static class OutgoingArticles
         System.Text.Json.JsonSerializer.Serialize(counter, articles, SystemTextJsonMessageSerializer.Options);
         return counter.Length > limit ? null : counter.Length;
     }
-
-    private static string? Cut(string? value, int length) =>
-        value is null || value.Length <= length ? value
-        : char.IsHighSurrogate(value[length - 1]) ? value[..(length - 1)] : value[..length];
 
     /// <summary>A stream that only counts what is written to it.</summary>
     private sealed class CountingStream : Stream

@@ -1,3 +1,4 @@
+using Finstage.Contracts;
 using Finstage.Scheduler.Jobs;
 using Hangfire;
 using Hangfire.Storage;
@@ -49,9 +50,9 @@ public static class CrawlsApi
             ? given.Select(symbol => symbol?.Trim() ?? "").ToArray()
             : source is null ? [] : [.. options.SymbolsOf(source)];
         // No ticker holds a control character; one would reach the crawler's URLs and the database.
-        if (symbols.Any(symbol => symbol.Length is 0 or > 128 || symbol.Any(char.IsControl)))
+        if (symbols.Any(symbol => symbol.Length is 0 or > FieldLengths.Symbol || symbol.Any(char.IsControl)))
         {
-            errors["symbols"] = ["Every symbol must be 1 to 128 characters long, without control characters."];
+            errors["symbols"] = [$"Every symbol must be 1 to {FieldLengths.Symbol} characters long, without control characters."];
         }
         else if (request?.Symbols is not null && symbols.Length == 0)
         {

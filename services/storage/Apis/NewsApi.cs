@@ -1,3 +1,4 @@
+using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -6,7 +7,7 @@ namespace Finstage.Storage.Apis;
 /// <summary>The read API: news, one article, symbols, crawl runs and per-source health.</summary>
 public static class NewsApi
 {
-    private const int MaxNameLength = ColumnLimits.Symbol;
+    private const int MaxNameLength = FieldLengths.Symbol;
 
     public static IEndpointRouteBuilder MapNewsApi(this IEndpointRouteBuilder app)
     {
@@ -16,7 +17,7 @@ public static class NewsApi
         api.MapGet("/news", ListNewsAsync).WithSummary("List news")
             .WithDescription(
                 "News, newest first, filtered by symbol, source, time range (inclusive, UTC) and text (a substring, any case, of the title or the whole summary); " +
-                "keyset-paged: pass nextCursor back as cursor. Each summary is cut to its first 500 characters (summaryTruncated says so, " +
+                $"keyset-paged: pass nextCursor back as cursor. Each summary is cut to its first {ColumnLimits.SummaryPreview} characters (summaryTruncated says so, " +
                 "summaryLength is the whole length; GET /api/news/{id} has it whole). With text, or with symbol and source together, one request " +
                 "examines at most Reads:ScanRows (5,000) of the newest articles in range: a page can then be short, even empty, while nextCursor " +
                 "goes on with the older ones; the list is over only when nextCursor is null.");
@@ -40,7 +41,7 @@ public static class NewsApi
         var query = new QueryReader();
         var filter = new NewsFilter(
             query.Text(nameof(symbol), symbol, MaxNameLength),
-            query.Text(nameof(source), source, ColumnLimits.Source),
+            query.Text(nameof(source), source, FieldLengths.Source),
             query.Time(nameof(from), from),
             query.Time(nameof(to), to),
             query.Text(nameof(text), text, 200),
@@ -82,7 +83,7 @@ public static class NewsApi
     {
         var query = new QueryReader();
         var filter = new CrawlFilter(
-            query.Text(nameof(source), source, ColumnLimits.Source),
+            query.Text(nameof(source), source, FieldLengths.Source),
             query.Text(nameof(symbol), symbol, MaxNameLength),
             query.Enum<CrawlStatus>(nameof(status), status),
             query.Guid(nameof(cycleId), cycleId),

@@ -144,14 +144,14 @@ internal sealed record ArticleRow(
         var sortAt = publishedAt is { } date && date <= now + TrustedLead ? date : now;
         return new ArticleRow(
             ArticleId.FromUrl(url),
-            ColumnLimits.Fit(url, ColumnLimits.Url)!,
-            ColumnLimits.Fit(source, ColumnLimits.Source)!,
-            ColumnLimits.Fit(article.Title.Trim(), ColumnLimits.Title)!,
-            ColumnLimits.Fit(article.Summary, ColumnLimits.Summary),
-            ColumnLimits.Fit(article.Author, ColumnLimits.Name),
-            ColumnLimits.Fit(article.Publisher, ColumnLimits.Name),
-            ColumnLimits.Fit(article.ImageUrl, ColumnLimits.Url),
-            ColumnLimits.Fit(article.ExternalId, ColumnLimits.ExternalId),
+            FieldLengths.Fit(url, FieldLengths.Url)!,
+            FieldLengths.Fit(source, FieldLengths.Source)!,
+            FieldLengths.Fit(article.Title.Trim(), FieldLengths.Title)!,
+            FieldLengths.Fit(article.Summary, FieldLengths.Summary),
+            FieldLengths.Fit(article.Author, FieldLengths.Name),
+            FieldLengths.Fit(article.Publisher, FieldLengths.Name),
+            FieldLengths.Fit(article.ImageUrl, FieldLengths.Url),
+            FieldLengths.Fit(article.ExternalId, FieldLengths.ExternalId),
             publishedAt,
             sortAt,
             now);

@@ -1,3 +1,4 @@
+using Finstage.Contracts;
 using System.Text;
 using MySqlConnector;
 
@@ -16,7 +17,7 @@ internal static class UpsertStatements
     /// <summary>
     /// Characters of text per articles statement. At most 3 UTF-8 bytes each, that is 6 MB: far
     /// under MariaDB's default max_allowed_packet (16 MB), however long the summaries of a batch
-    /// are, and one row (its summary cut to <see cref="ColumnLimits.Summary"/>) always fits.
+    /// are, and one row (its summary cut to <see cref="FieldLengths.Summary"/>) always fits.
     /// </summary>
     public const int MaxStatementCharacters = 2 * 1024 * 1024;
 
@@ -103,9 +104,9 @@ internal static class UpsertStatements
             var run = runs[i];
             sql.Append(i == 0 ? "(" : ",(");
             AppendParameters(sql, command, i,
-                run.CrawlId, run.CycleId, ColumnLimits.Fit(run.Source, ColumnLimits.Source), ColumnLimits.Fit(run.Symbol, ColumnLimits.Symbol),
+                run.CrawlId, run.CycleId, FieldLengths.Fit(run.Source, FieldLengths.Source), FieldLengths.Fit(run.Symbol, FieldLengths.Symbol),
                 run.Status.ToString(), run.NewArticles, run.SeenArticles, run.HttpStatus, run.FailureReason,
-                ColumnLimits.Fit(run.FailureDetail, ColumnLimits.Detail), run.Attempts, run.DurationMs, run.FinishedAt, run.RecordedAt);
+                FieldLengths.Fit(run.FailureDetail, FieldLengths.Detail), run.Attempts, run.DurationMs, run.FinishedAt, run.RecordedAt);
             sql.Append(')');
         }
         // A crawl is recorded once: a redelivered result keeps the counts of its first recording.

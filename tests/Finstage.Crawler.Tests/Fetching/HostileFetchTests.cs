@@ -133,7 +133,7 @@ public sealed class HostileFetchTests
         var crawled = (await host.Crawler.CrawlAsync(Request("AUTHOR"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
 
         crawled.Articles.Count.ShouldBe(4_000);
-        crawled.Articles.ShouldAllBe(article => article.Author!.Length == 256);
+        crawled.Articles.ShouldAllBe(article => article.Author!.Length == FieldLengths.Name);
     }
 
     [Fact(Timeout = 60_000)]
@@ -166,7 +166,7 @@ public sealed class HostileFetchTests
         {
             var crawled = result.ShouldBeOfType<NewsCrawled>();
             crawled.Articles.Count.ShouldBe(items);
-            crawled.Articles.ShouldAllBe(article => article.Summary!.Length == 1_000_000 && article.Summary[0] == '€');
+            crawled.Articles.ShouldAllBe(article => article.Summary!.Length == FieldLengths.Summary && article.Summary[0] == '€');
         }
         else
         {

@@ -1,3 +1,4 @@
+using Finstage.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -10,14 +11,14 @@ internal sealed class ArticleConfiguration : IEntityTypeConfiguration<Article>
         builder.ToTable("articles");
         builder.HasKey(article => article.Id);
         builder.Property(article => article.Id).HasColumnType("binary(16)").ValueGeneratedNever();
-        builder.Property(article => article.Url).HasMaxLength(ColumnLimits.Url).IsRequired();
-        builder.Property(article => article.Source).HasMaxLength(ColumnLimits.Source).IsRequired();
-        builder.Property(article => article.Title).HasMaxLength(ColumnLimits.Title).IsRequired();
+        builder.Property(article => article.Url).HasMaxLength(FieldLengths.Url).IsRequired();
+        builder.Property(article => article.Source).HasMaxLength(FieldLengths.Source).IsRequired();
+        builder.Property(article => article.Title).HasMaxLength(FieldLengths.Title).IsRequired();
         builder.Property(article => article.Summary).HasColumnType("mediumtext");
-        builder.Property(article => article.Author).HasMaxLength(ColumnLimits.Name);
-        builder.Property(article => article.Publisher).HasMaxLength(ColumnLimits.Name);
-        builder.Property(article => article.ImageUrl).HasMaxLength(ColumnLimits.Url);
-        builder.Property(article => article.ExternalId).HasMaxLength(ColumnLimits.ExternalId);
+        builder.Property(article => article.Author).HasMaxLength(FieldLengths.Name);
+        builder.Property(article => article.Publisher).HasMaxLength(FieldLengths.Name);
+        builder.Property(article => article.ImageUrl).HasMaxLength(FieldLengths.Url);
+        builder.Property(article => article.ExternalId).HasMaxLength(FieldLengths.ExternalId);
         // What list pages show of the summary, computed by the database on every write: a page never reads the
         // summary itself, which can be a million characters (GET /api/news/{id} has it whole).
         builder.Property<string?>(ArticleColumns.SummaryPreview).HasMaxLength(ColumnLimits.SummaryPreview)
@@ -37,7 +38,7 @@ internal sealed class ArticleSymbolConfiguration : IEntityTypeConfiguration<Arti
         builder.ToTable("article_symbols");
         builder.HasKey(link => new { link.ArticleId, link.Symbol });
         builder.Property(link => link.ArticleId).HasColumnType("binary(16)");
-        builder.Property(link => link.Symbol).HasMaxLength(ColumnLimits.Symbol);
+        builder.Property(link => link.Symbol).HasMaxLength(FieldLengths.Symbol);
         builder.HasOne(link => link.Article).WithMany(article => article.Symbols)
             .HasForeignKey(link => link.ArticleId).OnDelete(DeleteBehavior.Cascade);
 
@@ -53,11 +54,11 @@ internal sealed class CrawlRunConfiguration : IEntityTypeConfiguration<CrawlRun>
         builder.ToTable("crawl_runs");
         builder.HasKey(run => run.CrawlId);
         builder.Property(run => run.CrawlId).ValueGeneratedNever();
-        builder.Property(run => run.Source).HasMaxLength(ColumnLimits.Source).IsRequired();
-        builder.Property(run => run.Symbol).HasMaxLength(ColumnLimits.Symbol).IsRequired();
-        builder.Property(run => run.Status).HasConversion<string>().HasMaxLength(16);
-        builder.Property(run => run.FailureReason).HasMaxLength(32);
-        builder.Property(run => run.FailureDetail).HasMaxLength(ColumnLimits.Detail);
+        builder.Property(run => run.Source).HasMaxLength(FieldLengths.Source).IsRequired();
+        builder.Property(run => run.Symbol).HasMaxLength(FieldLengths.Symbol).IsRequired();
+        builder.Property(run => run.Status).HasConversion<string>().HasMaxLength(ColumnLimits.Status);
+        builder.Property(run => run.FailureReason).HasMaxLength(FieldLengths.FailureReason);
+        builder.Property(run => run.FailureDetail).HasMaxLength(FieldLengths.Detail);
 
         // GET /api/crawls newest first, by source, by symbol, by cycle; /api/sources/health per source.
         builder.HasIndex(run => new { run.FinishedAt, run.CrawlId }).HasDatabaseName("ix_crawl_runs_finished");
@@ -75,7 +76,7 @@ internal sealed class SymbolStatsConfiguration : IEntityTypeConfiguration<Symbol
     {
         builder.ToTable("symbol_stats");
         builder.HasKey(stats => stats.Symbol);
-        builder.Property(stats => stats.Symbol).HasMaxLength(ColumnLimits.Symbol);
+        builder.Property(stats => stats.Symbol).HasMaxLength(FieldLengths.Symbol);
     }
 }
 
