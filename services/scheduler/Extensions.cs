@@ -1,11 +1,9 @@
-using System.ComponentModel.DataAnnotations;
 using Finstage.Hangfire.MySql;
 using Finstage.Scheduler.Apis;
 using Finstage.Scheduler.Infrastructure;
 using Finstage.Scheduler.Jobs;
 using Finstage.ServiceDefaults;
 using Hangfire;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
@@ -82,32 +80,5 @@ public static class Extensions
         app.MapGet("/", () => Results.Redirect("/hangfire")).ExcludeFromDescription();
         app.MapCrawlsApi();
         return app;
-    }
-}
-
-/// <summary>How the scheduler's Hangfire server runs jobs.</summary>
-public sealed class JobsOptions
-{
-    public const string SectionName = "Jobs";
-
-    /// <summary>Jobs run at once; a fan-out is short, so a few suffice.</summary>
-    [Range(1, 100)]
-    public int WorkerCount { get; set; } = 4;
-}
-
-/// <summary>The connection string of Hangfire's MySQL database.</summary>
-public sealed class HangfireConnection
-{
-    public string? ConnectionString { get; set; }
-}
-
-/// <summary>Ready when Hangfire's storage answers.</summary>
-internal sealed class JobStorageHealthCheck(JobStorage storage) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        using var connection = storage.GetConnection();
-        var now = connection is global::Hangfire.Storage.JobStorageConnection extended ? extended.GetUtcDateTime() : DateTime.UtcNow;
-        return Task.FromResult(HealthCheckResult.Healthy($"Job storage time {now:O}"));
     }
 }

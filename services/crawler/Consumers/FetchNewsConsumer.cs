@@ -16,23 +16,24 @@ public class FetchNewsConsumer(FeedCrawler crawler, ValidatorCache validators, I
         // A delivery the broker already handed out once, or a retry here after a failed publish, may
         // be for a result that never left this process: it must not count on the feed's ETag.
         var repeated = context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0;
-        var outcome = await crawler.CrawlForPublishingAsync(request, repeated, context.CancellationToken);
+        var outcome = await crawler.CrawlAsync(request, repeated, context.CancellationToken);
         using var deadline = bus.PublishDeadline(context.CancellationToken);
-        switch (outcome.Message)
-        {
-            case NewsCrawled crawled:
-                await context.Publish(crawled, deadline.Token);
+        await outcome.Match(
+            async crawled =>
+            {
+                await context.Publish(crawled.Message, deadline.Token);
                 // Publish returned, so the broker confirmed it: from now on a 304 for these validators
                 // means articles already on their way. Before, it would mean articles lost.
-                outcome.RememberValidators(validators);
+                crawled.RememberValidators(validators);
                 logger.LogInformation("Crawled {Source}/{Symbol}: {Count} articles{NotModified}",
-                    request.Source, request.Symbol, crawled.Articles.Count, crawled.NotModified ? " (not modified)" : "");
-                break;
-            case CrawlFailed failed:
-                await context.Publish(failed, deadline.Token);
-                logger.LogWarning("Crawl of {Source}/{Symbol} failed: {Reason}: {Detail}", request.Source, request.Symbol, failed.Reason, failed.Detail);
-                break;
-        }
+                    request.Source, request.Symbol, crawled.Message.Articles.Count, crawled.Message.NotModified ? " (not modified)" : "");
+            },
+            async failed =>
+            {
+                await context.Publish(failed.Message, deadline.Token);
+                logger.LogWarning("Crawl of {Source}/{Symbol} failed: {Reason}: {Detail}",
+                    request.Source, request.Symbol, failed.Message.Reason, failed.Message.Detail);
+            });
     }
 }
 

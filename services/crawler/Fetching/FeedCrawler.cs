@@ -8,29 +8,26 @@ using Microsoft.Extensions.Options;
 namespace Finstage.Crawler.Fetching;
 
 /// <summary>
-/// Turns one crawl request into exactly one result: <see cref="NewsCrawled"/> with every item of
-/// the feed, or <see cref="CrawlFailed"/> with the reason.
+/// Turns one crawl request into exactly one result (<see cref="CrawlOutcome"/>): <see cref="NewsCrawled"/>
+/// with every item of the feed, or <see cref="CrawlFailed"/> with the reason.
 /// </summary>
 /// <remarks>
 /// It remembers no validators: a feed's ETag stands for the articles of that version, so it is
-/// kept (<see cref="CrawlOutcome.RememberValidators"/>) only once they are published; a result
+/// kept (<see cref="CrawlOutcome.Crawled.RememberValidators"/>) only once they are published; a result
 /// that never left would otherwise turn every later fetch into a 304 and lose that version.
 /// </remarks>
 public sealed class FeedCrawler(
     SourceCatalog sources, FeedFetcher fetcher, IOptions<FetchOptions> options, IOptions<BusOptions> bus, CrawlerMetrics metrics,
     TimeProvider clock)
 {
-    /// <summary>The result message alone, for a caller that publishes nothing: the feed's validators are not remembered.</summary>
-    public async Task<object> CrawlAsync(CrawlRequested request, bool repeated, CancellationToken cancellationToken) =>
-        (await CrawlForPublishingAsync(request, repeated, cancellationToken)).Message;
-
     /// <summary>
-    /// Crawls the request, and hands back the answer's validators with the result for the publisher
-    /// to remember once it is published. A <paramref name="repeated"/> request (redelivered, or retried
+    /// Crawls the request, and hands back the answer's validators with a feed's result for the publisher
+    /// to remember once it is published (<see cref="CrawlOutcome.Crawled.RememberValidators"/>); a caller
+    /// that publishes nothing leaves them. A <paramref name="repeated"/> request (redelivered, or retried
     /// after its result could not be published) fetches in full besides: a second guard, as nothing
     /// unpublished has left validators behind.
     /// </summary>
-    public async Task<CrawlOutcome> CrawlForPublishingAsync(CrawlRequested request, bool repeated, CancellationToken cancellationToken)
+    public async Task<CrawlOutcome> CrawlAsync(CrawlRequested request, bool repeated, CancellationToken cancellationToken)
     {
         using var activity = Telemetry.Source.StartActivity("crawl feed");
         activity?.SetTag("finstage.source", request.Source);
@@ -39,18 +36,14 @@ public sealed class FeedCrawler(
         var started = Stopwatch.GetTimestamp();
         metrics.RecordQueueLag(request.Source, clock.GetUtcNow() - request.RequestedAt);
         var crawl = await CrawlCoreAsync(request, repeated, started, cancellationToken);
-        var result = crawl.Message;
-        var (outcome, articles) = result switch
-        {
-            NewsCrawled crawled => (crawled.NotModified ? "NotModified" : "Succeeded", crawled.Articles.Count),
-            CrawlFailed failed => (failed.Reason.ToString(), 0),
-            _ => throw new UnreachableException(),
-        };
+        var (outcome, articles) = crawl.Match(
+            crawled => (crawled.Message.NotModified ? "NotModified" : "Succeeded", crawled.Message.Articles.Count),
+            failed => (failed.Message.Reason.ToString(), 0));
         activity?.SetTag("finstage.crawl.outcome", outcome);
         activity?.SetTag("finstage.articles", articles);
-        if (result is CrawlFailed failure)
+        if (crawl is CrawlOutcome.Failed failure)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, failure.Detail);
+            activity?.SetStatus(ActivityStatusCode.Error, failure.Message.Detail);
         }
         metrics.Record(request.Source, outcome, Stopwatch.GetElapsedTime(started), articles);
         return crawl;
@@ -134,29 +127,13 @@ public sealed class FeedCrawler(
         }
     }
 
-    private CrawlOutcome Crawled(CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>
+    private CrawlOutcome.Crawled Crawled(
+        CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>
         new(new NewsCrawled(request.CrawlId, request.CycleId, request.Source, request.Symbol, clock.GetUtcNow(), Stopwatch.GetElapsedTime(started),
             fetched.HttpStatus ?? 0, notModified, articles));
 
-    private CrawlOutcome Failed(
+    private CrawlOutcome.Failed Failed(
         CrawlRequested request, CrawlFailureReason reason, string detail, int attempts, int? httpStatus, long started) =>
         new(new CrawlFailed(request.CrawlId, request.CycleId, request.Source, request.Symbol, reason, detail, attempts, clock.GetUtcNow(),
             httpStatus, Stopwatch.GetElapsedTime(started)));
-}
-
-/// <summary>
-/// A crawl's result message (<see cref="NewsCrawled"/> or <see cref="CrawlFailed"/>) and, for a feed
-/// fetched in full, the validators of that answer, to be remembered once the message is published.
-/// </summary>
-public sealed record CrawlOutcome(object Message, Uri? FeedUrl = null, FeedValidators? Validators = null)
-{
-    /// <summary>Remembers the answer's validators (or forgets old ones it did not repeat); call it only after <see cref="Message"/> is published.</summary>
-    public void RememberValidators(ValidatorCache cache)
-    {
-        ArgumentNullException.ThrowIfNull(cache);
-        if (FeedUrl is not null && Validators is not null)
-        {
-            cache.Remember(FeedUrl, Validators);
-        }
-    }
 }

@@ -56,8 +56,8 @@ internal sealed partial class XmlPreprocessor
         _cancellationToken = cancellationToken;
     }
 
-    /// <summary>The repaired text and the root element's name, or the reason it cannot be a feed.</summary>
-    public readonly record struct Outcome(string? Text, string? RootName, FeedParseResult? Failure);
+    /// <summary>The repaired text, or the reason it cannot be a feed.</summary>
+    public readonly record struct Outcome(string? Text, FeedParseResult? Failure);
 
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> is cancelled while it runs.</exception>
     public static Outcome Prepare(string text, FeedParserOptions options, List<string> warnings, CancellationToken cancellationToken = default) =>
@@ -95,22 +95,22 @@ internal sealed partial class XmlPreprocessor
         var start = SkipProlog();
         if (_failure is not null)
         {
-            return new Outcome(null, null, _failure);
+            return new Outcome(null, _failure);
         }
 
         var rootName = ReadName(start + 1);
         var localName = rootName[(rootName.IndexOf(':', StringComparison.Ordinal) + 1)..];
         if (localName.Equals("html", StringComparison.OrdinalIgnoreCase))
         {
-            return new Outcome(null, rootName, FeedParseResult.NotAFeed("an HTML page (<html> root element), not RSS or Atom"));
+            return new Outcome(null, FeedParseResult.NotAFeed("an HTML page (<html> root element), not RSS or Atom"));
         }
 
         // The dropped prolog leaves its line breaks behind, so the reader's line numbers match the document's.
         var prologLines = _text.AsSpan(0, start).Count('\n');
         var body = RepairBody(start, prologLines);
         return _failure is not null
-            ? new Outcome(null, rootName, _failure)
-            : new Outcome(DeclareMissingPrefixes(body, prologLines + 1 + rootName.Length), rootName, null);
+            ? new Outcome(null, _failure)
+            : new Outcome(DeclareMissingPrefixes(body, prologLines + 1 + rootName.Length), null);
     }
 
     private int SkipProlog()

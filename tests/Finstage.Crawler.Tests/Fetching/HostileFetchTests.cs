@@ -1,4 +1,5 @@
 using Finstage.Contracts;
+using Finstage.Crawler.Fetching;
 using Finstage.Testing;
 
 namespace Finstage.Crawler.Tests.Fetching;
@@ -24,7 +25,7 @@ public sealed class HostileFetchTests
 
         var result = await host.Crawler.CrawlAsync(Request("BIG"), repeated: false, Cancel);
 
-        result.ShouldBeOfType<CrawlFailed>().Reason.ShouldBe(CrawlFailureReason.TooLarge);
+        result.ShouldBeOfType<CrawlOutcome.Failed>().Message.Reason.ShouldBe(CrawlFailureReason.TooLarge);
         // The crawler hung up at the 5 MB cap (or at once, when the length was announced): the
         // server got rid of no more than the cap plus what the sockets buffer, nowhere near 100 MB.
         var written = await served.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
@@ -41,7 +42,7 @@ public sealed class HostileFetchTests
 
         var result = await host.Crawler.CrawlAsync(Request("TITLE"), repeated: false, Cancel);
 
-        result.ShouldBeOfType<CrawlFailed>().Reason.ShouldBe(CrawlFailureReason.TooLarge);
+        result.ShouldBeOfType<CrawlOutcome.Failed>().Message.Reason.ShouldBe(CrawlFailureReason.TooLarge);
     }
 
     [Fact(Timeout = 60_000)]
@@ -54,7 +55,7 @@ public sealed class HostileFetchTests
             ["Fetch:TotalTimeout"] = "00:00:04",
         });
 
-        var failed = (await host.Crawler.CrawlAsync(Request("DRIP"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("DRIP"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         failed.Reason.ShouldBe(CrawlFailureReason.Timeout);
         // The 100 kB the drip offers would take a day; the 4 s budget (with generous slack for a busy machine) ends it.
@@ -67,7 +68,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.GzipBombAsync(context, 1024L * HostileFeeds.Megabyte), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request("BOMB"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("BOMB"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         failed.Reason.ShouldBe(CrawlFailureReason.TooLarge);
         failed.Detail.ShouldContain("after decompression");
@@ -83,7 +84,7 @@ public sealed class HostileFetchTests
         await using var _ = server;
         using var host = new FetchHost(server.BaseAddress);
 
-        var crawled = (await host.Crawler.CrawlAsync(Request("XXE"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
+        var crawled = (await host.Crawler.CrawlAsync(Request("XXE"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Crawled>().Message;
 
         crawled.Articles.ShouldHaveSingleItem().Title.ShouldBe("Leak: &secret;");
         server.Requests.Select(request => request.PathAndQuery).ShouldBe(["/feeds/XXE"]);
@@ -104,7 +105,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, bytes, type), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request(document.ToUpperInvariant()), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request(document.ToUpperInvariant()), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         failed.Reason.ShouldBe(reason);
         failed.Attempts.ShouldBe(1, "a document that is no feed is not fetched again");
@@ -117,7 +118,7 @@ public sealed class HostileFetchTests
             context => HostileFeeds.WriteAsync(context, HostileFeeds.InvalidInDeclaredEncoding, "application/rss+xml; charset=utf-8"), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var crawled = (await host.Crawler.CrawlAsync(Request("ENCODING"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
+        var crawled = (await host.Crawler.CrawlAsync(Request("ENCODING"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Crawled>().Message;
 
         crawled.Articles.Select(article => article.Title).ShouldBe(["Stray é byte", "Über “quotes”"]);
     }
@@ -130,7 +131,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, document, "application/atom+xml"), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var crawled = (await host.Crawler.CrawlAsync(Request("AUTHOR"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
+        var crawled = (await host.Crawler.CrawlAsync(Request("AUTHOR"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Crawled>().Message;
 
         crawled.Articles.Count.ShouldBe(4_000);
         crawled.Articles.ShouldAllBe(article => article.Author!.Length == FieldLengths.Name);
@@ -144,7 +145,7 @@ public sealed class HostileFetchTests
         await using var server = await LocalFeedServer.StartAsync(context => HostileFeeds.WriteAsync(context, document, "application/atom+xml"), Cancel);
         using var host = new FetchHost(server.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request("BASE"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("BASE"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         failed.Reason.ShouldBe(CrawlFailureReason.TooLarge);
         failed.Detail.ShouldContain("as a message");
@@ -164,13 +165,13 @@ public sealed class HostileFetchTests
 
         if (fits)
         {
-            var crawled = result.ShouldBeOfType<NewsCrawled>();
+            var crawled = result.ShouldBeOfType<CrawlOutcome.Crawled>().Message;
             crawled.Articles.Count.ShouldBe(items);
             crawled.Articles.ShouldAllBe(article => article.Summary!.Length == FieldLengths.Summary && article.Summary[0] == '€');
         }
         else
         {
-            result.ShouldBeOfType<CrawlFailed>().Reason.ShouldBe(CrawlFailureReason.TooLarge);
+            result.ShouldBeOfType<CrawlOutcome.Failed>().Message.Reason.ShouldBe(CrawlFailureReason.TooLarge);
         }
     }
 

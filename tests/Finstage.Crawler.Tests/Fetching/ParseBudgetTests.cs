@@ -1,4 +1,5 @@
 using Finstage.Contracts;
+using Finstage.Crawler.Fetching;
 using Finstage.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -35,8 +36,8 @@ public sealed class ParseBudgetTests
         });
         var crawler = host.CrawlerWith(clock);
 
-        var failed = (await crawler.CrawlAsync(Request("SLOW"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
-        var next = (await crawler.CrawlAsync(Request("NEXT"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
+        var failed = (await crawler.CrawlAsync(Request("SLOW"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
+        var next = (await crawler.CrawlAsync(Request("NEXT"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Crawled>().Message;
 
         failed.Reason.ShouldBe(CrawlFailureReason.Timeout);
         failed.Detail.ShouldContain("parsing did not finish in the 0 s the fetch left of the crawl's 20 s (Fetch:TotalTimeout)");

@@ -34,7 +34,7 @@ public sealed class PrivateNetworkTests
         await using var feed = await RedirectingFeedAsync(location);
         using var host = new FetchHost(feed.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request("GO"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("GO"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         failed.Reason.ShouldBe(CrawlFailureReason.BlockedAddress);
         failed.Attempts.ShouldBe(1, "a blocked address is not retried");
@@ -63,7 +63,7 @@ public sealed class PrivateNetworkTests
         await using var feed = await RedirectingFeedAsync(location);
         using var host = new FetchHost(feed.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request("GO"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("GO"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         // Unguarded, these would wait out a connect timeout, or reach whatever answers there.
         failed.Reason.ShouldBe(CrawlFailureReason.BlockedAddress);
@@ -79,7 +79,7 @@ public sealed class PrivateNetworkTests
         await using var feed = await RedirectingFeedAsync(new Uri(other.BaseAddress, "feeds/OTHER").ToString());
         using var host = new FetchHost(feed.BaseAddress);
 
-        var failed = (await host.Crawler.CrawlAsync(Request("GO"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("GO"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         failed.Reason.ShouldBe(CrawlFailureReason.BlockedAddress);
         other.Requests.ShouldBeEmpty();
@@ -113,8 +113,8 @@ public sealed class PrivateNetworkTests
             ["Sources:other:UrlTemplate"] = new Uri(other.BaseAddress, "feeds/{symbol}").ToString(),
         });
 
-        var same = (await host.Crawler.CrawlAsync(Request("SAME"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
-        var moved = (await host.Crawler.CrawlAsync(Request("OTHER"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
+        var same = (await host.Crawler.CrawlAsync(Request("SAME"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Crawled>().Message;
+        var moved = (await host.Crawler.CrawlAsync(Request("OTHER"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Crawled>().Message;
 
         same.Articles.Count.ShouldBe(2);
         moved.Articles.Select(article => article.Url).ShouldBe(["https://example.com/MOVED/1", "https://example.com/MOVED/2"]);
@@ -138,12 +138,12 @@ public sealed class PrivateNetworkTests
             ["Fetch:MaxRetryAttempts"] = "0",
         });
 
-        var lan = (await host.Crawler.CrawlAsync(Request("LAN"), repeated: false, Cancel)).ShouldBeOfType<NewsCrawled>();
+        var lan = (await host.Crawler.CrawlAsync(Request("LAN"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Crawled>().Message;
         var counted = await host.Crawler.CrawlAsync(Request("COUNTED"), repeated: false, Cancel);
 
         lan.Articles.Count.ShouldBe(2);
         // The listener that shows 0 in the refusals above does count a connection that is made.
-        counted.ShouldBeOfType<CrawlFailed>().Reason.ShouldBe(CrawlFailureReason.HttpError);
+        counted.ShouldBeOfType<CrawlOutcome.Failed>().Message.Reason.ShouldBe(CrawlFailureReason.HttpError);
         listener.Connections.ShouldBeGreaterThan(0);
     }
 
@@ -163,7 +163,7 @@ public sealed class PrivateNetworkTests
             ["Fetch:MaxRetryAttempts"] = "0",
         });
 
-        var failed = (await host.Crawler.CrawlAsync(Request("AAPL"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("AAPL"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         failed.Reason.ShouldBe(CrawlFailureReason.HttpError);
         failed.Detail.ShouldBe($"http://127.0.0.1:{feed.BaseAddress.Port}/feeds/AAPL?region=US&apikey=REDACTED: HTTP 500 Internal Server Error");
@@ -184,7 +184,7 @@ public sealed class PrivateNetworkTests
             ["Fetch:MaxRetryAttempts"] = "2",
         }, logs);
 
-        var failed = (await host.Crawler.CrawlAsync(Request("AAPL"), repeated: false, Cancel)).ShouldBeOfType<CrawlFailed>();
+        var failed = (await host.Crawler.CrawlAsync(Request("AAPL"), repeated: false, Cancel)).ShouldBeOfType<CrawlOutcome.Failed>().Message;
 
         failed.Attempts.ShouldBe(3);
         // The HTTP client's and the resilience pipeline's own logs (retries, per-host pipeline names) included.
