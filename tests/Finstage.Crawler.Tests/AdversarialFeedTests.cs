@@ -10,6 +10,7 @@ namespace Finstage.Crawler.Tests;
 /// 5 MB feed costs a small multiple of an ordinary one, and a parse stops when its token is cancelled.
 /// </summary>
 [Trait("Category", "Reliability")]
+[Trait("Lane", "Fast")]
 public sealed class AdversarialFeedTests(ITestOutputHelper output)
 {
     /// <summary>

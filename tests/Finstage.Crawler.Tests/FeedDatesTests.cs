@@ -3,6 +3,7 @@ using Finstage.Crawler.Parsing;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>The date forms real feeds use, each read to the right UTC instant.</summary>
+[Trait("Lane", "Fast")]
 public sealed class FeedDatesTests
 {
     [Theory(Timeout = 30_000)]

@@ -5,6 +5,7 @@ using Finstage.Crawler.Parsing;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>The parser against the project's own fixtures: one per quirk of real feeds, plus the safety cases.</summary>
+[Trait("Lane", "Fast")]
 public sealed class FeedParserTests
 {
     private readonly FeedParser _parser = new();

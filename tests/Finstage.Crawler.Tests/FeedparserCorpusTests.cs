@@ -3,6 +3,7 @@ using Finstage.Crawler.Tests.Evaluation;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>The feedparser project's corpus: each document's Expect clauses that map onto the crawler's model.</summary>
+[Trait("Lane", "Fast")]
 public sealed class FeedparserCorpusTests(ITestOutputHelper output)
 {
     private const string Folder = "feeds/feedparser/tests";

@@ -5,6 +5,7 @@ using Finstage.Crawler.Tests.Evaluation;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>The real captures in ../shared/fixtures/feeds/finance: every item, checked against an independent reading.</summary>
+[Trait("Lane", "Fast")]
 public sealed class FinanceCaptureTests
 {
     private const string Folder = "feeds/finance";

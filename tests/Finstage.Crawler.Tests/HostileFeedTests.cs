@@ -11,6 +11,7 @@ namespace Finstage.Crawler.Tests;
 /// laughs, external entity, HTML page, sitemap) are in <see cref="FeedParserTests"/>.
 /// </summary>
 [Trait("Category", "Reliability")]
+[Trait("Lane", "Fast")]
 public sealed class HostileFeedTests
 {
     private readonly FeedParser _parser = new();

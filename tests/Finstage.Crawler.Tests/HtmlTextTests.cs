@@ -3,6 +3,7 @@ using Finstage.Crawler.Parsing;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>HTML in titles and summaries reduced to the text a reader would see.</summary>
+[Trait("Lane", "Fast")]
 public sealed class HtmlTextTests
 {
     [Theory(Timeout = 30_000)]

@@ -5,6 +5,7 @@ using Finstage.Crawler.Commands;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>The <c>parse</c> command run in-process: exit codes, stdout JSON and the one stderr line.</summary>
+[Trait("Lane", "Fast")]
 public sealed class ParseCommandTests : IDisposable
 {
     private readonly List<string> _tempFiles = [];

@@ -3,6 +3,7 @@ using Finstage.Crawler.Tests.Evaluation;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>Runs the parser comparison over the shared fixtures and reports it; the numbers in the decision record come from here.</summary>
+[Trait("Lane", "Fast")]
 public sealed class ParserComparisonTests(ITestOutputHelper output)
 {
     [Fact(Timeout = 120_000)]

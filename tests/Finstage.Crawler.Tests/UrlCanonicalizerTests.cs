@@ -3,6 +3,7 @@ using Finstage.Crawler.Parsing;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>Tracking parameters, trivial variations and non-web links, as storage's URL hash needs them.</summary>
+[Trait("Lane", "Fast")]
 public sealed class UrlCanonicalizerTests
 {
     [Theory(Timeout = 30_000)]

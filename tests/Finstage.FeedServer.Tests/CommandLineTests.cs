@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Finstage.FeedServer.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class CommandLineTests
 {
     [Fact(Timeout = 30_000)]

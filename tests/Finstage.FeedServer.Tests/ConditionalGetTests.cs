@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 
 namespace Finstage.FeedServer.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class ConditionalGetTests
 {
     [Theory(Timeout = 30_000)]

@@ -4,6 +4,7 @@ using Finstage.Crawler.Commands;
 namespace Finstage.FeedServer.Tests;
 
 /// <summary>The crawler's own <c>fetch</c> command (its sources, HTTP pipeline and parser) against a feed server on the real clock.</summary>
+[Trait("Lane", "Fast")]
 public sealed class CrawlerFetchTests
 {
     [Theory(Timeout = 60_000)]

@@ -5,6 +5,7 @@ using Finstage.Crawler.Parsing;
 namespace Finstage.FeedServer.Tests;
 
 /// <summary>The generated feeds, read by the parser the crawler itself uses.</summary>
+[Trait("Lane", "Fast")]
 public sealed class CrawlerParserTests
 {
     [Theory(Timeout = 30_000)]

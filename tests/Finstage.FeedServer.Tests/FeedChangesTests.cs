@@ -2,6 +2,7 @@ using System.Xml.Linq;
 
 namespace Finstage.FeedServer.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class FeedChangesTests
 {
     [Theory(Timeout = 30_000)]

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace Finstage.FeedServer.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class FeedShapeTests
 {
     [Theory(Timeout = 30_000)]

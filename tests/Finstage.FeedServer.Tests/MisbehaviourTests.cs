@@ -6,6 +6,7 @@ using Finstage.Crawler.Parsing;
 
 namespace Finstage.FeedServer.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class MisbehaviourTests
 {
     [Theory(Timeout = 30_000)]

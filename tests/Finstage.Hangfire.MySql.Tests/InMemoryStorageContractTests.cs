@@ -5,6 +5,7 @@ using Hangfire.Storage;
 namespace Finstage.Hangfire.MySql.Tests;
 
 /// <summary>The contract suite against Hangfire.InMemory, the reference whose answers the MySQL storage must match.</summary>
+[Trait("Lane", "Fast")]
 public sealed class InMemoryStorageContractTests : StorageContractTests
 {
     protected override bool RequeuesOnDispose => false;

@@ -40,7 +40,17 @@ public sealed class MySqlStorageTests : IDisposable
         }
 
         using var taken = contender.AcquireDistributedLock("crash-me", TimeSpan.FromSeconds(10));
-        taken.ShouldNotBeNull();
+        ShouldBeHeld(_storage, "crash-me");
+    }
+
+    /// <summary>
+    /// AcquireDistributedLock throws rather than return null when it cannot take a lock, so a lock
+    /// it returned is checked by what it does: a third connection cannot take the resource.
+    /// </summary>
+    private static void ShouldBeHeld(MySqlStorage storage, string resource)
+    {
+        using var third = storage.GetConnection();
+        Should.Throw<DistributedLockTimeoutException>(() => third.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(200)));
     }
 
     [Fact(Timeout = 60_000)]
@@ -101,7 +111,7 @@ public sealed class MySqlStorageTests : IDisposable
         held.Dispose();
 
         using var taken = await waiting.WaitAsync(TimeSpan.FromSeconds(30), Cancellation);
-        taken.ShouldNotBeNull();
+        ShouldBeHeld(storage, "late");
     }
 
     [Fact(Timeout = 60_000)]
@@ -153,7 +163,10 @@ public sealed class MySqlStorageTests : IDisposable
         name.Length.ShouldBeLessThanOrEqualTo(64);
         using var connection = _storage.GetConnection();
         using var held = connection.AcquireDistributedLock("HangFire:recurring-job:" + new string('x', 200), TimeSpan.FromSeconds(1));
-        held.ShouldNotBeNull();
+        ShouldBeHeld(_storage, "HangFire:recurring-job:" + new string('x', 200));
+        // Names cut to fit must still tell resources apart: one differing only past the cut is free.
+        using var other = _storage.GetConnection();
+        using var distinct = other.AcquireDistributedLock("HangFire:recurring-job:" + new string('x', 199) + "y", TimeSpan.FromSeconds(1));
         await Task.CompletedTask;
     }
 

@@ -1,6 +1,7 @@
 namespace Finstage.Hangfire.MySql.Tests;
 
 /// <summary>The in-process wake-up of idle workers; no database involved.</summary>
+[Trait("Lane", "Fast")]
 public sealed class QueueSignalTests
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;

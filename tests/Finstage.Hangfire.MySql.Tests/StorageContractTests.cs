@@ -267,7 +267,7 @@ public abstract class StorageContractTests : IDisposable
         holder.AcquireDistributedLock("resource", TimeSpan.FromSeconds(1)).Dispose();
 
         using var taken = contender.AcquireDistributedLock("resource", TimeSpan.FromSeconds(1));
-        taken.ShouldNotBeNull();
+        ShouldBeHeld("resource");
         await Task.CompletedTask;
     }
 
@@ -283,7 +283,7 @@ public abstract class StorageContractTests : IDisposable
         held.Dispose();
 
         using var taken = await waiting;
-        taken.ShouldNotBeNull();
+        ShouldBeHeld("resource");
     }
 
     [Fact(Timeout = 60_000)]
@@ -302,7 +302,7 @@ public abstract class StorageContractTests : IDisposable
         }
 
         using var taken = other.AcquireDistributedLock("resource", TimeSpan.FromSeconds(1));
-        taken.ShouldNotBeNull();
+        ShouldBeHeld("resource");
         await Task.CompletedTask;
     }
 
@@ -314,8 +314,19 @@ public abstract class StorageContractTests : IDisposable
         using var held = holder.AcquireDistributedLock("resource-a", TimeSpan.FromSeconds(1));
 
         using var other = contender.AcquireDistributedLock("resource-b", TimeSpan.FromSeconds(1));
-        other.ShouldNotBeNull();
+        ShouldBeHeld("resource-a");
+        ShouldBeHeld("resource-b");
         await Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// AcquireDistributedLock throws rather than return null when it cannot take a lock, so a lock
+    /// it returned is checked by what it does: a third connection cannot take the resource.
+    /// </summary>
+    private void ShouldBeHeld(string resource)
+    {
+        using var third = Open();
+        Should.Throw<DistributedLockTimeoutException>(() => third.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(200)));
     }
 
     // ---- Jobs, parameters, states ------------------------------------------------------------

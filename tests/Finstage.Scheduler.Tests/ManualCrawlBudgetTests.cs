@@ -6,6 +6,7 @@ namespace Finstage.Scheduler.Tests;
 
 /// <summary>How many symbols a crawl asked for by hand may have: what its source's rate fetches within the time to live.</summary>
 [Trait("Category", "Reliability")]
+[Trait("Lane", "Fast")]
 public sealed class ManualCrawlBudgetTests
 {
     private static readonly DateTimeOffset Noon = new(2026, 8, 14, 12, 0, 0, TimeSpan.Zero);

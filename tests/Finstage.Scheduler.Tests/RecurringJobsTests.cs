@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using Cronos;
 using Finstage.Scheduler.Jobs;
 using Hangfire;
 using Hangfire.Storage;
@@ -29,18 +31,29 @@ public sealed class RecurringJobsTests(SchedulerFixture scheduler)
     }
 
     [Fact(Timeout = 10_000)]
-    public void DefaultConfiguration_HoldsTheOriginalWatchlist_WhenNothingIsOverridden()
+    [Trait("Category", "Reliability")]
+    public void ShippedSchedule_IsValidAndEachCycleFitsItsInterval_AtEachSourcesRate()
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"))
             .Build();
         var schedule = configuration.GetSection(ScheduleOptions.SectionName).Get<ScheduleOptions>()!;
 
-        schedule.Groups["yahoo"].Symbols.Count.ShouldBe(33);
-        schedule.Groups["yahoo"].Symbols.ShouldContain("DX-Y.NYB");
-        schedule.Groups["investing"].Symbols.Count.ShouldBe(13);
-        schedule.Groups.Values.ShouldAllBe(group => group.Cron == "*/3 * * * *");
-        schedule.CrawlOnStart.ShouldBeTrue();
+        var problems = new List<ValidationResult>();
+        Validator.TryValidateObject(schedule, new ValidationContext(schedule), problems, validateAllProperties: true).ShouldBeTrue(string.Join("; ", problems));
+        schedule.Groups.ShouldNotBeEmpty();
+        foreach (var (name, group) in schedule.Groups)
+        {
+            var cron = CronExpression.Parse(group.Cron);
+            var first = cron.GetNextOccurrence(DateTime.UtcNow)!.Value;
+            var interval = cron.GetNextOccurrence(first)!.Value - first;
+            // The crawler takes one request of this source per 1/rate seconds: a cycle that takes
+            // longer than its interval piles up, one that takes longer than the TTL loses requests.
+            var cycle = TimeSpan.FromSeconds(schedule.SymbolsOf(group.Source).Count / schedule.RequestsPerSecondOf(group.Source));
+            schedule.Sources.ShouldContainKey(group.Source, $"group {name} crawls a source the scheduler has no rate for");
+            cycle.ShouldBeLessThanOrEqualTo(interval, $"group {name}");
+            cycle.ShouldBeLessThanOrEqualTo(schedule.RequestTimeToLive, $"group {name}");
+        }
     }
 
     [Fact(Timeout = 60_000)]

@@ -52,7 +52,7 @@ public sealed class SchedulerFixture : IAsyncLifetime
     /// <summary>Crawl requests sent to the crawler's queue for crawls asked for by hand.</summary>
     public MessageProbe<CrawlRequested> ManualRequests { get; private set; } = null!;
 
-    public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
+    public WebApplicationFactory<Program> Factory => _factory ?? throw TestLane.NotStarted(nameof(SchedulerFixture));
 
     /// <summary>
     /// Points Hangfire's process-wide log provider and current storage back at the main host. A
@@ -67,6 +67,10 @@ public sealed class SchedulerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        if (TestLane.IsFast)
+        {
+            return;
+        }
         ActivitySource.AddActivityListener(_listener);
         ConnectionString = await TestServers.CreateDatabaseAsync("finstage_scheduler_tests");
         JobStorageMigrations.Apply(ConnectionString);
@@ -133,6 +137,11 @@ public sealed class SchedulerFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        if (TestLane.IsFast)
+        {
+            _listener.Dispose();
+            return;
+        }
         foreach (var factory in _created)
         {
             await factory.DisposeAsync();

@@ -2,6 +2,7 @@ using Finstage.Storage.Consumers;
 
 namespace Finstage.Storage.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class IngestLimitsTests
 {
     private const int MiB = 1024 * 1024;

@@ -35,7 +35,7 @@ public sealed class StorageFixture : IAsyncLifetime
 
     public Uri Broker { get; private set; } = null!;
 
-    public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
+    public WebApplicationFactory<Program> Factory => _factory ?? throw TestLane.NotStarted(nameof(StorageFixture));
 
     public IServiceProvider Services => Factory.Services;
 
@@ -45,6 +45,10 @@ public sealed class StorageFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        if (TestLane.IsFast)
+        {
+            return;
+        }
         ConnectionString = await TestServers.CreateDatabaseAsync(DatabaseName);
         Broker = await TestServers.CreateVirtualHostAsync("finstage-storage-tests");
         await NewsDatabaseMigrations.ApplyAsync(ConnectionString, new DatabaseOptions());

@@ -6,6 +6,7 @@ namespace Finstage.Crawler.Tests.Fetching;
 /// <summary>The address classifier and the URL redaction behind the crawler's refusal of internal targets (issue 12, item 4).</summary>
 [Trait("Category", "Reliability")]
 [Trait("Category", "Security")]
+[Trait("Lane", "Fast")]
 public sealed class BlockedAddressesTests
 {
     [Theory]

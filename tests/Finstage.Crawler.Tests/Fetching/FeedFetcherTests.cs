@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Finstage.Crawler.Tests.Fetching;
 
+[Trait("Lane", "Fast")]
 public sealed class FeedFetcherTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ namespace Finstage.Crawler.Tests.Fetching;
 /// pipeline: each ends as one result with its reason, inside the total time budget.
 /// </summary>
 [Trait("Category", "Reliability")]
+[Trait("Lane", "Fast")]
 public sealed class HostileFetchTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

@@ -7,6 +7,7 @@ namespace Finstage.Crawler.Tests.Fetching;
 
 /// <summary>Issue 12, item 3: the parse runs inside the crawl's time budget, what the fetch left of Fetch:TotalTimeout.</summary>
 [Trait("Category", "Reliability")]
+[Trait("Lane", "Fast")]
 public sealed class ParseBudgetTests
 {
     private static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(20);

@@ -15,6 +15,7 @@ namespace Finstage.Crawler.Tests.Fetching;
 /// </summary>
 [Trait("Category", "Reliability")]
 [Trait("Category", "Security")]
+[Trait("Lane", "Fast")]
 public sealed class PrivateNetworkTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

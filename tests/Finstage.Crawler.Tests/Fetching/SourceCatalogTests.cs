@@ -6,6 +6,7 @@ namespace Finstage.Crawler.Tests.Fetching;
 /// <summary>Which hosts and ports count as configured sources, and the per-host key their limits are found by.</summary>
 [Trait("Category", "Reliability")]
 [Trait("Category", "Security")]
+[Trait("Lane", "Fast")]
 public sealed class SourceCatalogTests
 {
     private static readonly SourceCatalog Catalog = new(Options.Create(new SourcesOptions
