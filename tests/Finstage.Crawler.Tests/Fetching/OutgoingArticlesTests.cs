@@ -24,12 +24,12 @@ public sealed class OutgoingArticlesTests
         var first = new NewsArticle("https://ex.com/a", "A");
         var second = new NewsArticle(
             longUrl,
-            new string('t', OutgoingArticles.Title + 1),
-            new string('s', OutgoingArticles.Summary + 1),
-            Author: new string('a', OutgoingArticles.Name + 1),
-            Publisher: new string('p', OutgoingArticles.Name + 1),
-            ImageUrl: "https://ex.com/" + new string('i', OutgoingArticles.ImageUrl),
-            ExternalId: new string('e', OutgoingArticles.ExternalId + 1));
+            new string('t', FieldLengths.Title + 1),
+            new string('s', FieldLengths.Summary + 1),
+            Author: new string('a', FieldLengths.Name + 1),
+            Publisher: new string('p', FieldLengths.Name + 1),
+            ImageUrl: "https://ex.com/" + new string('i', FieldLengths.Url),
+            ExternalId: new string('e', FieldLengths.ExternalId + 1));
 
         var fitted = OutgoingArticles.Fit([first, second]);
 
@@ -37,11 +37,11 @@ public sealed class OutgoingArticlesTests
         fitted[0].ShouldBe(first);
         // The URL is the article's key: never cut.
         fitted[1].Url.ShouldBe(longUrl);
-        fitted[1].Title.Length.ShouldBe(OutgoingArticles.Title);
-        fitted[1].Summary!.Length.ShouldBe(OutgoingArticles.Summary);
-        fitted[1].Author!.Length.ShouldBe(OutgoingArticles.Name);
-        fitted[1].Publisher!.Length.ShouldBe(OutgoingArticles.Name);
-        fitted[1].ExternalId!.Length.ShouldBe(OutgoingArticles.ExternalId);
+        fitted[1].Title.Length.ShouldBe(FieldLengths.Title);
+        fitted[1].Summary!.Length.ShouldBe(FieldLengths.Summary);
+        fitted[1].Author!.Length.ShouldBe(FieldLengths.Name);
+        fitted[1].Publisher!.Length.ShouldBe(FieldLengths.Name);
+        fitted[1].ExternalId!.Length.ShouldBe(FieldLengths.ExternalId);
         fitted[1].ImageUrl.ShouldBeNull();
     }
 
@@ -50,11 +50,11 @@ public sealed class OutgoingArticlesTests
     public void Fit_DoesNotSplitASurrogatePair_WhenTheCutFallsInsideOne()
     {
         // "😀" is two UTF-16 units; the title's limit falls between them.
-        var title = new string('x', OutgoingArticles.Title - 1) + "😀" + "tail";
+        var title = new string('x', FieldLengths.Title - 1) + "😀" + "tail";
 
         var fitted = OutgoingArticles.Fit([new NewsArticle("https://ex.com/a", title)]);
 
-        fitted[0].Title.ShouldBe(new string('x', OutgoingArticles.Title - 1));
+        fitted[0].Title.ShouldBe(new string('x', FieldLengths.Title - 1));
         char.IsHighSurrogate(fitted[0].Title[^1]).ShouldBeFalse();
     }
 
