@@ -5,15 +5,25 @@ namespace Finstage.Contracts;
 /// <summary>Asks the crawler to fetch one symbol's news from one source; one per symbol per cycle.</summary>
 /// <param name="CycleId">Ties together every symbol that one scheduler run fanned out.</param>
 /// <param name="NotAfter">When set, a crawl that starts later than this is pointless and ends as Cancelled.</param>
+/// <param name="FeedUrl">
+/// The feed to fetch, for a watchlist entry that names its feed by URL. When null the crawler resolves
+/// (<paramref name="Source"/>, <paramref name="Symbol"/>) from its own configuration. A URL given here is
+/// fetched under the same network rules as any other (never an internal address unless configured).
+/// </param>
 public record CrawlRequested(
     Guid CrawlId,
     Guid CycleId,
     string Source,
     string Symbol,
     DateTimeOffset RequestedAt,
-    DateTimeOffset? NotAfter = null);
+    DateTimeOffset? NotAfter = null,
+    string? FeedUrl = null);
 
 /// <summary>The articles one crawl found (none when the feed answered 304 Not Modified).</summary>
+/// <param name="RefreshAfter">
+/// How long the feed asked not to be fetched again: the largest of its RSS <c>&lt;ttl&gt;</c>, the answer's
+/// <c>Cache-Control: max-age</c> and its <c>Expires</c> less the fetch time; null when it gave no such hint.
+/// </param>
 public record NewsCrawled(
     Guid CrawlId,
     Guid CycleId,
@@ -23,7 +33,8 @@ public record NewsCrawled(
     TimeSpan Duration,
     int HttpStatus,
     bool NotModified,
-    IReadOnlyList<NewsArticle> Articles);
+    IReadOnlyList<NewsArticle> Articles,
+    TimeSpan? RefreshAfter = null);
 
 /// <summary>One item of a feed, with its URL already canonicalised by the crawler.</summary>
 /// <param name="Url">
@@ -49,6 +60,7 @@ public record NewsArticle(
     bool TitleDerived = false);
 
 /// <summary>A crawl that ended without articles, and why.</summary>
+/// <param name="RetryAfter">The wait the feed's host asked for with <c>Retry-After</c> (on 429 or 503), if it did.</param>
 public record CrawlFailed(
     Guid CrawlId,
     Guid CycleId,
@@ -59,7 +71,8 @@ public record CrawlFailed(
     int Attempts,
     DateTimeOffset FailedAt,
     int? HttpStatus = null,
-    TimeSpan? Duration = null);
+    TimeSpan? Duration = null,
+    TimeSpan? RetryAfter = null);
 
 /// <summary>Why a crawl failed; stored by name, so members are never renamed.</summary>
 public enum CrawlFailureReason
@@ -79,3 +92,29 @@ public enum CrawlFailureReason
     /// </summary>
     BlockedAddress,
 }
+
+/// <summary>
+/// Published by storage after a batch commits: the articles one crawl result stored for the first time
+/// (a result that stored nothing new publishes nothing). Delivered at least once.
+/// </summary>
+/// <param name="EventId">Stable across re-deliveries of the same event: consumers de-duplicate on it.</param>
+/// <param name="Sequence">The event's position in storage's outbox; increases from one event to the next.</param>
+public record ArticlesStored(
+    Guid EventId,
+    long Sequence,
+    Guid CrawlId,
+    Guid CycleId,
+    string Source,
+    string Symbol,
+    DateTimeOffset StoredAt,
+    IReadOnlyList<StoredArticle> Articles);
+
+/// <summary>One article as <see cref="ArticlesStored"/> carries it.</summary>
+/// <param name="Id">The article's id as the news API names it (<c>/api/news/{Id}</c>): 32 lower-case hex digits.</param>
+public record StoredArticle(
+    string Id,
+    string Url,
+    string Title,
+    DateTimeOffset? PublishedAt,
+    string? Publisher = null,
+    bool TitleDerived = false);
