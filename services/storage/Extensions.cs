@@ -2,6 +2,8 @@ using Finstage.ServiceDefaults;
 using Finstage.Storage.Apis;
 using Finstage.Storage.Consumers;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Reading;
+using Finstage.Storage.Writing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -35,7 +37,8 @@ public static class Extensions
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             database.UseFor(options, provider.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString!);
         });
-        services.AddSingleton<NewsSessions>();
+        services.AddSingleton<WriteSessions>();
+        services.AddSingleton<ReadSessions>();
         services.AddSingleton<NewsWriter>();
         services.AddSingleton<NewsReader>();
         services.AddSingleton<StorageMetrics>();
