@@ -33,7 +33,7 @@ public static class CrawlsApi
         var options = schedule.CurrentValue;
         var errors = new Dictionary<string, string[]>();
         var source = request?.Source?.Trim();
-        var known = options.Groups.Values.Select(group => group.Source).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var known = WatchlistApi.KnownSources(options);
         if (string.IsNullOrEmpty(source))
         {
             errors["source"] = [$"'source' is required: one of {string.Join(", ", known)}."];

@@ -120,19 +120,27 @@ public sealed class CrawlFanOut(
             return 0;
         }
         // The watchlist in the database is the truth: what was paused or removed through the API is not crawled.
-        var entries = await watchlist.GroupAsync(group, cancellationToken);
-        var symbols = entries.Where(entry => string.Equals(entry.Source, configured.Source, StringComparison.OrdinalIgnoreCase))
-            .Select(entry => entry.Symbol).ToList();
+        var entries = (await watchlist.GroupAsync(group, cancellationToken))
+            .Where(entry => string.Equals(entry.Source, configured.Source, StringComparison.OrdinalIgnoreCase)).ToList();
         // The job id names the run, so every retry of it is the same cycle.
         var cycleId = DeterministicGuid("cycle:" + (context?.BackgroundJob.Id ?? Guid.NewGuid().ToString()));
-        return await FanOutAsync("group:" + group, configured.Source, symbols, cycleId, byHand: false, cancellationToken);
+        return await FanOutAsync(
+            "group:" + group, configured.Source, [.. entries.Select(entry => entry.Symbol)], cycleId, byHand: false, cancellationToken, FeedUrls(entries));
     }
 
     /// <summary>Runs a crawl asked for by hand (POST /api/crawls), under the cycle id already handed out.</summary>
     [AutomaticRetry(Attempts = 5, DelaysInSeconds = [10, 20, 40, 80, 160], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Crawl {0} by request")]
-    public Task<int> RunRequestAsync(string source, string[] symbols, Guid cycleId, CancellationToken cancellationToken) =>
-        FanOutAsync("request:" + cycleId, source, symbols, cycleId, byHand: true, cancellationToken);
+    public async Task<int> RunRequestAsync(string source, string[] symbols, Guid cycleId, CancellationToken cancellationToken)
+    {
+        // A symbol that names a feed by URL on the watchlist is fetched from that URL by hand too.
+        var entries = (await watchlist.ListAsync(cancellationToken))
+            .Where(entry => entry.FeedUrl is not null && string.Equals(entry.Source, source, StringComparison.OrdinalIgnoreCase));
+        return await FanOutAsync("request:" + cycleId, source, symbols, cycleId, byHand: true, cancellationToken, FeedUrls(entries));
+    }
+
+    private static Dictionary<string, string> FeedUrls(IEnumerable<WatchlistEntry> entries) =>
+        entries.Where(entry => entry.FeedUrl is not null).ToDictionary(entry => entry.Symbol, entry => entry.FeedUrl!, StringComparer.Ordinal);
 
     /// <summary>
     /// Publishes a cycle over the given symbols as a group's scheduled run does, without a group in the
@@ -142,7 +150,8 @@ public sealed class CrawlFanOut(
         FanOutAsync("cycle:" + cycleId, source, symbols, cycleId, byHand: false, cancellationToken);
 
     private async Task<int> FanOutAsync(
-        string lockName, string source, IReadOnlyList<string> symbols, Guid cycleId, bool byHand, CancellationToken cancellationToken)
+        string lockName, string source, IReadOnlyList<string> symbols, Guid cycleId, bool byHand, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? feedUrls = null)
     {
         // A run never overlaps itself: if the previous one still holds the lock, this one steps aside.
         using var connection = storage.GetConnection();
@@ -162,7 +171,8 @@ public sealed class CrawlFanOut(
             var notAfter = now + schedule.CurrentValue.RequestTimeToLive;
             var requests = symbols.Distinct(StringComparer.Ordinal)
                 .Select(symbol => new CrawlRequested(
-                    DeterministicGuid($"crawl:{cycleId:N}:{source}:{symbol}"), cycleId, source, symbol, now, notAfter))
+                    DeterministicGuid($"crawl:{cycleId:N}:{source}:{symbol}"), cycleId, source, symbol, now, notAfter,
+                    feedUrls?.GetValueOrDefault(symbol)))
                 .ToList();
             // Sent by name, not published: a publish would reach fetch-news too, and every other queue bound to the request's type.
             var manualQueue = byHand ? await bus.GetSendEndpoint(ManualQueue) : null;
