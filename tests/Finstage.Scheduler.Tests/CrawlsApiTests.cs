@@ -150,8 +150,8 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
         yahoo.Select(entry => entry.GetProperty("symbol").GetString()).ShouldBe(SchedulerFixture.TestGroupSymbols.Split(','), ignoreOrder: true);
         // The test's groups have a (yearly) cron: they are swept, as before the watchlist was data.
         yahoo.ShouldAllBe(entry => entry.GetProperty("source").GetString() == "yahoo" && entry.GetProperty("polling").GetString() == "swept");
-        var host = watchlist.GetProperty("hosts").EnumerateArray().Single(h => h.GetProperty("host").GetString() == "investing");
-        host.GetProperty("requestsPerSecond").GetDouble().ShouldBe(1);
-        host.GetProperty("entries").GetInt32().ShouldBeGreaterThanOrEqualTo(1);
+        // Hosts list what is polled adaptively: a swept group's entries cannot fall behind their due times.
+        watchlist.GetProperty("hosts").EnumerateArray().ShouldNotContain(h => h.GetProperty("host").GetString() == "yahoo"
+            && h.GetProperty("entries").GetInt32() >= SchedulerFixture.TestGroupSymbols.Split(',').Length);
     }
 }

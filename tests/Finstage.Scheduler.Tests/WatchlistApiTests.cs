@@ -162,6 +162,12 @@ public sealed class WatchlistApiTests(SchedulerFixture scheduler)
             // The polling round runs every 10 s; a minute leaves room for a loaded machine.
             var first = (await scheduler.Requests.WaitForAsync(1, request => request.Symbol == symbol, TimeSpan.FromSeconds(60), Cancel))[0].Message;
             first.NotAfter.ShouldNotBeNull().ShouldBeGreaterThan(first.RequestedAt);
+            var watchlist = await client.GetFromJsonAsync<JsonElement>(new Uri("/api/watchlist", UriKind.Relative), Cancel);
+            var host = watchlist.GetProperty("hosts").EnumerateArray().Single(h => h.GetProperty("host").GetString() == "yahoo");
+            host.GetProperty("requestsPerSecond").GetDouble().ShouldBe(1);
+            host.GetProperty("demandPerSecond").GetDouble().ShouldBeGreaterThanOrEqualTo(0.1, "ADDED1 asks for a request every 10 s");
+            var shown = watchlist.GetProperty("entries").EnumerateArray().Single(e => e.GetProperty("symbol").GetString() == symbol);
+            shown.GetProperty("requestOut").GetBoolean().ShouldBeTrue();
             // The crawler's answer: the entry's request is no longer out, and it is due 10 s later.
             await bus.Publish(Crawled(first), Cancel);
             await scheduler.Requests.WaitForAsync(2, request => request.Symbol == symbol, TimeSpan.FromSeconds(60), Cancel);
@@ -226,6 +232,24 @@ public sealed class WatchlistApiTests(SchedulerFixture scheduler)
         {
             using var _ = await client.DeleteAsync(new Uri($"/api/watchlist/yahoo/{symbol}", UriKind.Relative), Cancel);
         }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task OpenApi_DescribesEveryWatchlistOperation_WhenTheDocumentIsFetched()
+    {
+        using var client = scheduler.Factory.CreateClient();
+
+        var document = await client.GetFromJsonAsync<JsonElement>(new Uri("/openapi/v1.json", UriKind.Relative), Cancel);
+
+        var paths = document.GetProperty("paths");
+        paths.GetProperty("/api/watchlist").TryGetProperty("get", out _).ShouldBeTrue();
+        var entry = paths.GetProperty("/api/watchlist/{source}/{symbol}");
+        foreach (var operation in new[] { "get", "put", "delete" })
+        {
+            entry.TryGetProperty(operation, out _).ShouldBeTrue(operation);
+        }
+        paths.GetProperty("/api/watchlist/{source}/{symbol}/pause").TryGetProperty("post", out _).ShouldBeTrue();
+        paths.GetProperty("/api/watchlist/{source}/{symbol}/resume").TryGetProperty("post", out _).ShouldBeTrue();
     }
 
     private static NewsCrawled Crawled(CrawlRequested request, TimeSpan? refreshAfter = null, params string[] articles) =>

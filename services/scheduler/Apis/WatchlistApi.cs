@@ -34,7 +34,7 @@ public static class WatchlistApi
     public static IEndpointRouteBuilder MapWatchlistApi(this IEndpointRouteBuilder app, Func<RouteGroupBuilder, RouteGroupBuilder> protect)
     {
         var api = protect(app.MapGroup("/api/watchlist").WithTags("Watchlist"));
-        api.MapGet("/", List).WithSummary("Watchlist")
+        api.MapGet("", List).WithSummary("Watchlist")
             .WithDescription("Every entry with its interval, next run, last result, and per host how far behind it is.");
         api.MapGet("/{source}/{symbol}", Get).WithSummary("One entry");
         api.MapPut("/{source}/{symbol}", Put).WithSummary("Add or change an entry")
@@ -42,10 +42,10 @@ public static class WatchlistApi
                 "to the entry is fetched and parsed once by the crawler first, under the crawler's network rules; one that is not a " +
                 "feed is refused with 400 naming 'feedUrl' and why. Idempotent.");
         api.MapPost("/{source}/{symbol}/pause", (string source, string symbol, WatchlistStore store, IOptionsMonitor<ScheduleOptions> schedule,
-                IOptionsMonitor<PollingOptions> polling, TimeProvider clock, CancellationToken ct) => SetEnabled(source, symbol, false, store, schedule, polling, clock, ct))
+                TimeProvider clock, CancellationToken ct) => SetEnabled(source, symbol, false, store, schedule, clock, ct))
             .WithSummary("Pause an entry").WithDescription("It is not crawled until resumed. Idempotent.");
         api.MapPost("/{source}/{symbol}/resume", (string source, string symbol, WatchlistStore store, IOptionsMonitor<ScheduleOptions> schedule,
-                IOptionsMonitor<PollingOptions> polling, TimeProvider clock, CancellationToken ct) => SetEnabled(source, symbol, true, store, schedule, polling, clock, ct))
+                TimeProvider clock, CancellationToken ct) => SetEnabled(source, symbol, true, store, schedule, clock, ct))
             .WithSummary("Resume an entry").WithDescription("Due at once. Idempotent.");
         api.MapDelete("/{source}/{symbol}", Delete).WithSummary("Remove an entry")
             .WithDescription("It is never crawled again (a request already out is still answered). 204 whether or not it was there.");
@@ -53,14 +53,15 @@ public static class WatchlistApi
     }
 
     public static async Task<Ok<WatchlistView>> List(
-        WatchlistStore store, IOptionsMonitor<ScheduleOptions> schedule, IOptionsMonitor<PollingOptions> polling, TimeProvider clock, CancellationToken ct)
+        WatchlistStore store, IOptionsMonitor<ScheduleOptions> schedule, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var options = schedule.CurrentValue;
         var swept = options.SweptGroups().ToHashSet(StringComparer.OrdinalIgnoreCase);
         var entries = await store.ListAsync(ct);
         var views = entries.Select(entry => View(entry, swept, now)).ToList();
-        var hosts = entries.Where(entry => entry.Enabled)
+        // A swept group's entries follow its cron, not their due times: only what is polled adaptively can fall behind.
+        var hosts = entries.Where(entry => entry.Enabled && !(entry.Group is not null && swept.Contains(entry.Group)))
             .GroupBy(entry => (entry.Host, entry.Source))
             .Select(host =>
             {
@@ -87,7 +88,7 @@ public static class WatchlistApi
             : TypedResults.Ok(View(entry, schedule.CurrentValue.SweptGroups().ToHashSet(StringComparer.OrdinalIgnoreCase), clock.GetUtcNow()));
     }
 
-    public static async Task<Results<Created<EntryView>, Ok<EntryView>, ValidationProblem, ProblemHttpResult>> Put(
+    public static async Task<Results<Created<EntryView>, Ok<EntryView>, ValidationProblem>> Put(
         string source, string symbol, EntryBody? body, WatchlistStore store, IRequestClient<CheckFeed> checks,
         IOptionsMonitor<ScheduleOptions> schedule, IOptionsMonitor<PollingOptions> polling, TimeProvider clock, CancellationToken ct)
     {
@@ -163,10 +164,8 @@ public static class WatchlistApi
     }
 
     private static async Task<Results<Ok<EntryView>, NotFound>> SetEnabled(
-        string source, string symbol, bool enabled, WatchlistStore store, IOptionsMonitor<ScheduleOptions> schedule,
-        IOptionsMonitor<PollingOptions> polling, TimeProvider clock, CancellationToken ct)
+        string source, string symbol, bool enabled, WatchlistStore store, IOptionsMonitor<ScheduleOptions> schedule, TimeProvider clock, CancellationToken ct)
     {
-        _ = polling;
         var canonical = CanonicalSource(schedule.CurrentValue, source) ?? source;
         var now = clock.GetUtcNow();
         if (!await store.SetEnabledAsync(canonical, symbol.Trim(), enabled, now, ct))
@@ -210,7 +209,7 @@ public static class WatchlistApi
         entry.MinInterval is { } min ? (int)min.TotalSeconds : null,
         entry.MaxInterval is { } max ? (int)max.TotalSeconds : null,
         Math.Round(entry.Interval.TotalSeconds, 3), entry.NextDueAt,
-        entry.Enabled && entry.NextDueAt < now ? Math.Round((now - entry.NextDueAt).TotalSeconds, 1) : 0,
+        entry.Enabled && entry.NextDueAt < now && !(entry.Group is not null && swept.Contains(entry.Group)) ? Math.Round((now - entry.NextDueAt).TotalSeconds, 1) : 0,
         entry.PendingUntil > now, entry.LastRequestedAt, entry.LastCrawledAt, entry.LastResult, entry.LastDetail,
         entry.LastNewArticles, entry.LastNewAt, entry.Failures);
 
