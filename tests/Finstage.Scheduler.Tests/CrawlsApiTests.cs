@@ -92,7 +92,14 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
         // The manual queue drains by the scheduler's clock: a clock of the test's makes the numbers exact.
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 8, 14, 12, 0, 0, TimeSpan.Zero));
         var factory = scheduler.Create(
-            new Dictionary<string, string?> { ["Schedule:Sources:yahoo:RequestsPerSecond"] = "2", ["Schedule:RequestTimeToLive"] = "00:01:00" },
+            new Dictionary<string, string?>
+            {
+                ["Schedule:Sources:yahoo:RequestsPerSecond"] = "2",
+                ["Schedule:RequestTimeToLive"] = "00:01:00",
+                // This host lives to the end of the run: its crawl results must not be taken from the main host's queue
+                // and dated by the fake clock.
+                ["Polling:ResultsQueue"] = "scheduler-tests-fake-clock-results",
+            },
             services: services => services.AddSingleton<TimeProvider>(clock));
         try
         {

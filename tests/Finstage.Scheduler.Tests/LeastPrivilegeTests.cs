@@ -28,6 +28,8 @@ public sealed class LeastPrivilegeTests(SchedulerFixture scheduler)
             ["ConnectionStrings:Hangfire"] = TestServers.AsRuntimeUser(database),
             ["Hangfire:JobExpirationCheckInterval"] = "00:00:01",
             ["Hangfire:CountersAggregateInterval"] = "00:00:01",
+            // A database of its own: the crawl results of the main host's watchlist are not its to take.
+            ["Polling:ResultsQueue"] = "scheduler-tests-privilege-results",
         });
         try
         {

@@ -12,9 +12,6 @@ namespace Finstage.Scheduler.Consumers;
 public sealed class CrawlResultsConsumer(WatchlistStore watchlist, PollingRule rule, IOptionsMonitor<PollingOptions> polling)
     : IConsumer<NewsCrawled>, IConsumer<CrawlFailed>
 {
-    /// <summary>The consumer's queue.</summary>
-    public const string QueueName = "scheduler-crawl-results";
-
     public Task Consume(ConsumeContext<NewsCrawled> context)
     {
         var crawled = context.Message;
@@ -41,12 +38,12 @@ public sealed class CrawlResultsConsumer(WatchlistStore watchlist, PollingRule r
     }
 }
 
-/// <summary>The queue of <see cref="CrawlResultsConsumer"/>: its own name, a few rows updated at once, short retries for a busy database.</summary>
+/// <summary>The queue of <see cref="CrawlResultsConsumer"/> (<see cref="PollingOptions.ResultsQueue"/>), a few rows updated at once, short retries for a busy database.</summary>
 public sealed class CrawlResultsConsumerDefinition : ConsumerDefinition<CrawlResultsConsumer>
 {
-    public CrawlResultsConsumerDefinition()
+    public CrawlResultsConsumerDefinition(IOptions<PollingOptions> options)
     {
-        EndpointName = CrawlResultsConsumer.QueueName;
+        EndpointName = options.Value.ResultsQueue;
         ConcurrentMessageLimit = 8;
     }
 

@@ -55,6 +55,13 @@ public sealed class PollingOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan FeedCheckTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The queue the scheduler follows crawl results on. Every scheduler of one deployment shares it (they share the
+    /// database); a second deployment on the same broker needs a name of its own, or it takes this one's results.
+    /// </summary>
+    [Required, RegularExpression("^[a-z0-9][a-z0-9._-]{0,99}$")]
+    public string ResultsQueue { get; set; } = "scheduler-crawl-results";
+
     /// <summary>The Hangfire cron of the fan-out: every <see cref="Round"/>.</summary>
     public string RoundCron => $"*/{(int)Round.TotalSeconds} * * * * *";
 
