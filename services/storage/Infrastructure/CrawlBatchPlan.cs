@@ -16,6 +16,7 @@ internal sealed class CrawlBatchPlan
     private readonly List<ArticleRow> _rows = [];
     private readonly Dictionary<(string Key, string Source), int> _rowOf = [];
     private readonly List<(NewsCrawled Crawl, List<byte[]> ArticleIds)> _crawls = [];
+    private readonly List<(NewsCrawled Crawl, IReadOnlyList<ArticleRow> Articles)> _newArticles = [];
 
     private CrawlBatchPlan()
     {
@@ -28,6 +29,12 @@ internal sealed class CrawlBatchPlan
     public IReadOnlyList<ArticleRow> Articles => [.. _rows.OrderBy(row => row.Id, ByteOrder.Instance)];
 
     public IReadOnlyCollection<byte[]> ArticleIds => [.. _articles.Values.Select(row => row.Id)];
+
+    /// <summary>
+    /// After <see cref="Resolve"/>: each crawl that stored articles for the first time, with those articles
+    /// (as first seen in the batch), in batch order; what the batch's <c>ArticlesStored</c> events carry.
+    /// </summary>
+    public IReadOnlyList<(NewsCrawled Crawl, IReadOnlyList<ArticleRow> Articles)> NewArticles => _newArticles;
 
     public static CrawlBatchPlan Create(IEnumerable<NewsCrawled> crawls, DateTime now)
     {
@@ -80,9 +87,11 @@ internal sealed class CrawlBatchPlan
         var known = new Dictionary<string, DateTime>(stored, StringComparer.Ordinal);
         var links = new Dictionary<(string, string), LinkRow>();
         var runs = new List<CrawlRun>(_crawls.Count);
+        _newArticles.Clear();
         foreach (var (crawl, ids) in _crawls)
         {
             int fresh = 0, seen = 0;
+            var newRows = new List<ArticleRow>();
             foreach (var id in ids)
             {
                 var key = Convert.ToHexString(id);
@@ -93,10 +102,15 @@ internal sealed class CrawlBatchPlan
                 else
                 {
                     fresh++;
+                    newRows.Add(_articles[key]);
                     sortAt = _articles[key].SortAt;
                     known[key] = sortAt;
                 }
                 links.TryAdd((key, crawl.Symbol), new LinkRow(id, crawl.Symbol, sortAt, now));
+            }
+            if (newRows.Count > 0)
+            {
+                _newArticles.Add((crawl, newRows));
             }
             runs.Add(new CrawlRun
             {
@@ -132,6 +146,9 @@ internal sealed record ArticleRow(
     DateTime SortAt,
     DateTime SeenAt)
 {
+    /// <summary>The crawler made <see cref="Title"/> (the feed gave none): carried by events, not stored.</summary>
+    public bool TitleDerived { get; init; }
+
     /// <summary>How far after its first sighting a publication date is still trusted to order an article.</summary>
     public static readonly TimeSpan TrustedLead = TimeSpan.FromDays(1);
 
@@ -154,7 +171,10 @@ internal sealed record ArticleRow(
             FieldLengths.Fit(article.ExternalId, FieldLengths.ExternalId),
             publishedAt,
             sortAt,
-            now);
+            now)
+        {
+            TitleDerived = article.TitleDerived,
+        };
     }
 
     public ArticleRow FilledFrom(ArticleRow other) => this with

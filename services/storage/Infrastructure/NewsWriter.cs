@@ -1,16 +1,22 @@
 using Finstage.Contracts;
+using Finstage.Storage.Events;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using MySqlConnector;
 
 namespace Finstage.Storage.Infrastructure;
 
-/// <summary>Writes crawl results: articles, their symbol links and crawl runs, idempotently.</summary>
-public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, StorageMetrics metrics)
+/// <summary>
+/// Writes crawl results: articles, their symbol links and crawl runs, idempotently, and in the same transaction the
+/// <see cref="ArticlesStored"/> events of the crawls that stored new articles (<see cref="ArticleEventOutbox"/>).
+/// </summary>
+/// <param name="events">Wakes the relay after a commit that wrote events; without it the relay finds them at its next poll.</param>
+public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, StorageMetrics metrics, ArticleEventSignal? events = null)
 {
     /// <summary>Stores a batch of crawl results in one transaction; returns the crawl runs recorded.</summary>
     public async Task<IReadOnlyList<CrawlRun>> StoreAsync(IReadOnlyList<NewsCrawled> crawls, CancellationToken cancellationToken)
     {
+        var eventsWritten = 0;
         var runs = await sessions.BatchAsync(async (db, ct) =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
@@ -47,8 +53,14 @@ public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, Storag
             {
                 await ExecuteAsync(UpsertStatements.CrawlRuns(chunk), connection, transaction, ct);
             }
+            // Last: it locks the outbox's sequence until the commit (ArticleEventOutbox.AddAsync).
+            eventsWritten = await ArticleEventOutbox.AddAsync(plan.NewArticles, now, connection, transaction, ct);
             return runs;
         }, cancellationToken);
+        if (eventsWritten > 0)
+        {
+            events?.Notify();
+        }
 
         metrics.RecordBatch(crawls.Count, runs);
         return runs;
