@@ -3,6 +3,8 @@ using Finstage.Storage.Apis;
 using Finstage.Storage.Consumers;
 using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Reading;
+using Finstage.Storage.Writing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -36,7 +38,8 @@ public static class Extensions
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             database.UseFor(options, provider.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString!);
         });
-        services.AddSingleton<NewsSessions>();
+        services.AddSingleton<WriteSessions>();
+        services.AddSingleton<ReadSessions>();
         services.AddSingleton<NewsWriter>();
         services.AddSingleton<NewsReader>();
         services.AddSingleton<StorageMetrics>();

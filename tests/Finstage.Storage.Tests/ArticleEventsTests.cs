@@ -2,6 +2,7 @@ using System.Globalization;
 using Finstage.Contracts;
 using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 using Finstage.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;

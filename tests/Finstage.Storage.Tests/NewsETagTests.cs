@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -70,7 +71,7 @@ public sealed class NewsETagTests(StorageFixture storage) : IAsyncLifetime
     public async Task GetArticle_Answers304UntilTheArticleChanges_WhenPolledWithItsETag()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 8, 14, 9, 0, 0, TimeSpan.Zero));
-        var writer = new NewsWriter(storage.Services.GetRequiredService<NewsSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
+        var writer = new NewsWriter(storage.Services.GetRequiredService<WriteSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
         var article = Crawls.Article(1);
         await writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", article)], Cancel);
         var url = "/api/news/" + ArticleId.ToHex(ArticleId.FromUrl(article.Url));

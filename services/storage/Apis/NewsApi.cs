@@ -1,6 +1,7 @@
 using Finstage.Contracts;
 using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Reading;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Finstage.Storage.Apis;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Finstage.Contracts;
-using Finstage.Storage.Infrastructure;
 using MySqlConnector;
 
 namespace Finstage.Storage.Events;
@@ -13,6 +12,9 @@ namespace Finstage.Storage.Events;
 /// </summary>
 internal static class ArticleEventOutbox
 {
+    // Eight parameters an event: far under MySQL's 65,535 placeholders.
+    private const int EventsPerStatement = 500;
+
     /// <summary>
     /// Adds one event per crawl that stored articles for the first time; answers how many. Run last in the batch: the
     /// sequence numbers are taken by locking the <c>stored</c> cursor row until the commit, so a batch that takes
@@ -20,7 +22,7 @@ internal static class ArticleEventOutbox
     /// (auto-increment values are handed out in insert order, not commit order). Held for the commit only.
     /// </summary>
     public static async Task<int> AddAsync(
-        IReadOnlyList<(NewsCrawled Crawl, IReadOnlyList<ArticleRow> Articles)> newArticles, DateTime storedAt,
+        IReadOnlyList<NewArticles> newArticles, DateTime storedAt,
         MySqlConnection connection, MySqlTransaction transaction, CancellationToken cancellationToken)
     {
         if (newArticles.Count == 0)
@@ -32,13 +34,13 @@ internal static class ArticleEventOutbox
             "UPDATE `article_event_cursors` SET `position` = LAST_INSERT_ID(`position` + @count) WHERE `name` = @name; SELECT LAST_INSERT_ID();",
             connection, transaction))
         {
-            take.Parameters.AddTyped("@count", newArticles.Count);
-            take.Parameters.AddTyped("@name", ArticleEventCursor.Stored);
+            take.Parameters.AddWithValue("@count", newArticles.Count);
+            take.Parameters.AddWithValue("@name", ArticleEventCursor.Stored);
             last = Convert.ToInt64(await take.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
 
         var first = last - newArticles.Count + 1;
-        foreach (var chunk in newArticles.Select((crawl, index) => (crawl.Crawl, crawl.Articles, Sequence: first + index)).Chunk(UpsertStatements.ChunkSize))
+        foreach (var chunk in newArticles.Select((crawl, index) => (crawl.Crawl, crawl.Articles, Sequence: first + index)).Chunk(EventsPerStatement))
         {
             await using var insert = Insert(chunk, storedAt);
             insert.Connection = connection;
@@ -65,17 +67,7 @@ internal static class ArticleEventOutbox
         return new Guid(hash[..16], bigEndian: true);
     }
 
-    /// <summary>The articles as the event carries them.</summary>
-    public static StoredArticle[] Describe(IReadOnlyList<ArticleRow> rows) =>
-        [.. rows.Select(row => new StoredArticle(
-            ArticleId.ToHex(row.Id),
-            row.Url,
-            row.Title,
-            row.PublishedAt is { } published ? new DateTimeOffset(published, TimeSpan.Zero) : null,
-            row.Publisher,
-            row.TitleDerived))];
-
-    private static MySqlCommand Insert(IEnumerable<(NewsCrawled Crawl, IReadOnlyList<ArticleRow> Articles, long Sequence)> events, DateTime storedAt)
+    private static MySqlCommand Insert(IEnumerable<(NewsCrawled Crawl, IReadOnlyList<StoredArticle> Articles, long Sequence)> events, DateTime storedAt)
     {
         var command = new MySqlCommand();
         var sql = new StringBuilder(
@@ -85,14 +77,14 @@ internal static class ArticleEventOutbox
         {
             var p = "@e" + i.ToString(CultureInfo.InvariantCulture) + "_";
             sql.Append(i == 0 ? "(" : ",(").Append(CultureInfo.InvariantCulture, $"{p}0,{p}1,{p}2,{p}3,{p}4,{p}5,{p}6,{p}7)");
-            command.Parameters.AddTyped(p + "0", sequence);
-            command.Parameters.AddTyped(p + "1", EventIdOf(crawl.CrawlId));
-            command.Parameters.AddTyped(p + "2", crawl.CrawlId);
-            command.Parameters.AddTyped(p + "3", crawl.CycleId);
-            command.Parameters.AddTyped(p + "4", FieldLengths.Fit(crawl.Source, FieldLengths.Source));
-            command.Parameters.AddTyped(p + "5", FieldLengths.Fit(crawl.Symbol, FieldLengths.Symbol));
-            command.Parameters.AddTyped(p + "6", storedAt);
-            command.Parameters.AddTyped(p + "7", ArticleEventJson.Write(Describe(articles)));
+            command.Parameters.AddWithValue(p + "0", sequence);
+            command.Parameters.AddWithValue(p + "1", EventIdOf(crawl.CrawlId));
+            command.Parameters.AddWithValue(p + "2", crawl.CrawlId);
+            command.Parameters.AddWithValue(p + "3", crawl.CycleId);
+            command.Parameters.AddWithValue(p + "4", FieldLengths.Fit(crawl.Source, FieldLengths.Source));
+            command.Parameters.AddWithValue(p + "5", FieldLengths.Fit(crawl.Symbol, FieldLengths.Symbol));
+            command.Parameters.AddWithValue(p + "6", storedAt);
+            command.Parameters.AddWithValue(p + "7", ArticleEventJson.Write([.. articles]));
             i++;
         }
         // The same crawl's event already stored (only if one crawl were written by two batches at once): keep the first;
@@ -101,3 +93,6 @@ internal static class ArticleEventOutbox
         return command;
     }
 }
+
+/// <summary>One crawl result's articles that its batch stored for the first time: one <see cref="ArticlesStored"/> event.</summary>
+internal sealed record NewArticles(NewsCrawled Crawl, IReadOnlyList<StoredArticle> Articles);

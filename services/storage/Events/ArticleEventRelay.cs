@@ -88,7 +88,7 @@ public sealed class ArticleEventRelay(
         await using (var claim = new MySqlCommand(
             "SELECT `position` FROM `article_event_cursors` WHERE `name` = @name FOR UPDATE SKIP LOCKED", db, transaction))
         {
-            claim.Parameters.AddTyped("@name", ArticleEventCursor.Relayed);
+            claim.Parameters.AddWithValue("@name", ArticleEventCursor.Relayed);
             if (await claim.ExecuteScalarAsync(cancellationToken) is null)
             {
                 return Pass.Busy;
@@ -146,7 +146,7 @@ public sealed class ArticleEventRelay(
         await using var read = new MySqlCommand(
             "SELECT `sequence`,`event_id`,`crawl_id`,`cycle_id`,`source`,`symbol`,`stored_at`,`articles` FROM `article_events`" +
             " WHERE `published_at` IS NULL ORDER BY `sequence` LIMIT @limit", db, transaction);
-        read.Parameters.AddTyped("@limit", _options.BatchSize);
+        read.Parameters.AddWithValue("@limit", _options.BatchSize);
         var pending = new List<ArticlesStored>();
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -168,16 +168,16 @@ public sealed class ArticleEventRelay(
     {
         var sql = new StringBuilder("UPDATE `article_events` SET `published_at` = @now WHERE `sequence` IN (");
         await using var mark = new MySqlCommand { Connection = db, Transaction = transaction };
-        mark.Parameters.AddTyped("@now", clock.GetUtcNow().UtcDateTime);
+        mark.Parameters.AddWithValue("@now", clock.GetUtcNow().UtcDateTime);
         for (var i = 0; i < sequences.Count; i++)
         {
             var name = "@s" + i.ToString(CultureInfo.InvariantCulture);
             sql.Append(i == 0 ? name : "," + name);
-            mark.Parameters.AddTyped(name, sequences[i]);
+            mark.Parameters.AddWithValue(name, sequences[i]);
         }
         sql.Append("); UPDATE `article_event_cursors` SET `position` = GREATEST(`position`, @last) WHERE `name` = @name");
-        mark.Parameters.AddTyped("@last", sequences[^1]);
-        mark.Parameters.AddTyped("@name", ArticleEventCursor.Relayed);
+        mark.Parameters.AddWithValue("@last", sequences[^1]);
+        mark.Parameters.AddWithValue("@name", ArticleEventCursor.Relayed);
         mark.CommandText = sql.ToString();
         await mark.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -198,8 +198,8 @@ public sealed class ArticleEventRelay(
         {
             await using var prune = new MySqlCommand(
                 "DELETE FROM `article_events` WHERE `stored_at` < @cutoff AND `published_at` IS NOT NULL ORDER BY `stored_at` LIMIT @chunk", db);
-            prune.Parameters.AddTyped("@cutoff", (now - _options.Retention).UtcDateTime);
-            prune.Parameters.AddTyped("@chunk", PruneChunk);
+            prune.Parameters.AddWithValue("@cutoff", (now - _options.Retention).UtcDateTime);
+            prune.Parameters.AddWithValue("@chunk", PruneChunk);
             deleted = await prune.ExecuteNonQueryAsync(cancellationToken);
         }
         while (deleted == PruneChunk);
