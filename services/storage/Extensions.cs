@@ -1,6 +1,7 @@
 using Finstage.ServiceDefaults;
 using Finstage.Storage.Apis;
 using Finstage.Storage.Consumers;
+using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
 using Finstage.Storage.Reading;
 using Finstage.Storage.Writing;
@@ -59,6 +60,7 @@ public static class Extensions
             bus.AddConsumer<StoreNewsCrawledConsumer>(typeof(StoreNewsCrawledConsumerDefinition));
             bus.AddConsumer<RecordCrawlFailedConsumer>(typeof(RecordCrawlFailedConsumerDefinition));
         });
+        services.AddArticleEvents();
 
         services.AddProblemDetails();
         // The read API's types from generated code (enums by name, as StorageJsonContext says). No
