@@ -10,7 +10,8 @@ namespace Finstage.Crawler.Tests;
 /// 5 MB feed costs a small multiple of an ordinary one, and a parse stops when its token is cancelled.
 /// </summary>
 [Trait("Category", "Reliability")]
-[Trait("Lane", "Fast")]
+// Needs no server, but takes seconds to a minute (large documents, time budgets, waits): the full run only, not ./test.sh --fast.
+[Trait("Lane", "Slow")]
 public sealed class AdversarialFeedTests(ITestOutputHelper output)
 {
     /// <summary>

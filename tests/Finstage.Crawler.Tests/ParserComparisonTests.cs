@@ -3,7 +3,8 @@ using Finstage.Crawler.Tests.Evaluation;
 namespace Finstage.Crawler.Tests;
 
 /// <summary>Runs the parser comparison over the shared fixtures and reports it; the numbers in the decision record come from here.</summary>
-[Trait("Lane", "Fast")]
+// Needs no server, but takes seconds to a minute (large documents, time budgets, waits): the full run only, not ./test.sh --fast.
+[Trait("Lane", "Slow")]
 public sealed class ParserComparisonTests(ITestOutputHelper output)
 {
     [Fact(Timeout = 120_000)]

@@ -5,7 +5,8 @@ using Hangfire.Storage;
 namespace Finstage.Hangfire.MySql.Tests;
 
 /// <summary>The contract suite against Hangfire.InMemory, the reference whose answers the MySQL storage must match.</summary>
-[Trait("Lane", "Fast")]
+// Needs no server, but takes seconds to a minute (large documents, time budgets, waits): the full run only, not ./test.sh --fast.
+[Trait("Lane", "Slow")]
 public sealed class InMemoryStorageContractTests : StorageContractTests
 {
     protected override bool RequeuesOnDispose => false;

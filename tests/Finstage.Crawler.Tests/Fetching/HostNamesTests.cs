@@ -1,57 +1,25 @@
-using System.Net;
-using Microsoft.AspNetCore.Hosting;
+using Finstage.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Finstage.Crawler.Tests.Fetching;
 
 /// <summary>
-/// DNS rebinding (issue 12, item 2): the crawler serves only its health endpoints, but those too are
-/// answered for the loopback names alone unless <c>AllowedHosts</c> names more; any other Host is a 400.
+/// DNS rebinding on the crawler (<see cref="HostNamesContract{TEntryPoint}"/>): it serves only its health endpoints,
+/// but those too are answered for the loopback names alone.
 /// </summary>
 [Collection(nameof(SharedCrawler))]
 [Trait("Category", "Reliability")]
 [Trait("Category", "Security")]
-public sealed class HostNamesTests(CrawlerFixture crawler)
+public sealed class HostNamesTests(CrawlerFixture crawler) : HostNamesContract<Program>
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+    protected override WebApplicationFactory<Program> Factory => crawler.Crawler;
 
-    [Theory(Timeout = 60_000)]
-    [InlineData("http://rebind.evil.example:5081")]
-    [InlineData("http://localhost.evil.example")]
-    [InlineData("http://crawler:5081")]
-    public async Task Request_IsRefusedWith400_WhenHostIsNotALoopbackName(string origin)
-    {
-        using var client = crawler.Crawler.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri(origin) });
+    protected override string ServiceName => "crawler";
 
-        using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative), Cancel);
+    protected override int Port => 5081;
 
-        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-    }
+    protected override IReadOnlyList<string> Paths => ["/health/ready"];
 
-    [Theory(Timeout = 60_000)]
-    [InlineData("http://localhost")]
-    [InlineData("http://127.0.0.1:5081")]
-    [InlineData("http://[::1]:5081")]
-    public async Task Request_IsAnswered_WhenHostIsALoopbackName(string origin)
-    {
-        using var client = crawler.Crawler.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri(origin) });
-
-        using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative), Cancel);
-
-        response.StatusCode.ShouldBe(HttpStatusCode.OK);
-    }
-
-    [Fact(Timeout = 60_000)]
-    public async Task Request_IsAnswered_WhenHostIsConfiguredInAllowedHosts()
-    {
-        await using var factory = crawler.Crawler.WithWebHostBuilder(web => web.UseSetting("AllowedHosts", "localhost;127.0.0.1;[::1];crawler"));
-        using var named = factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("http://crawler:5081") });
-        using var foreign = factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("http://rebind.evil.example") });
-
-        using var fromName = await named.GetAsync(new Uri("/health/live", UriKind.Relative), Cancel);
-        using var fromForeign = await foreign.GetAsync(new Uri("/health/live", UriKind.Relative), Cancel);
-
-        fromName.StatusCode.ShouldBe(HttpStatusCode.OK);
-        fromForeign.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-    }
+    // A new host is live at once; ready only once its bus is connected.
+    protected override string AllowedHostsPath => "/health/live";
 }

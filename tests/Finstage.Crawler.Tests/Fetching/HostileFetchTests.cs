@@ -9,7 +9,8 @@ namespace Finstage.Crawler.Tests.Fetching;
 /// pipeline: each ends as one result with its reason, inside the total time budget.
 /// </summary>
 [Trait("Category", "Reliability")]
-[Trait("Lane", "Fast")]
+// Needs no server, but takes seconds to a minute (large documents, time budgets, waits): the full run only, not ./test.sh --fast.
+[Trait("Lane", "Slow")]
 public sealed class HostileFetchTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
