@@ -1,5 +1,4 @@
 using Finstage.Contracts;
-using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
 using Finstage.Storage.Reading;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
-namespace Finstage.Storage.Events;
+namespace Finstage.Storage.Apis;
 
 /// <summary>
 /// HTTP validation for clients that poll the news: a 200 answer carries a strong <c>ETag</c>, the SHA-256 of its own JSON
