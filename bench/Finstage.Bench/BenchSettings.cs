@@ -73,7 +73,7 @@ public sealed record BenchSettings
                 FreshnessAdaptiveWarmUp = TimeSpan.FromSeconds(60),
                 FreshnessMeasured = TimeSpan.FromSeconds(60),
                 OverloadEntries = 500,
-                Budget = TimeSpan.FromMinutes(12),
+                Budget = TimeSpan.FromMinutes(16),
             }
             : new BenchSettings();
         for (var i = 0; i < args.Length; i++)

@@ -110,6 +110,10 @@ public static class FreshnessFigure
         }
         var adaptiveResult = await MeasureAsync(site, news, warmUp, measured, drain, stop);
         await Ignoring(driver);
+        using (var api = Watchlist(scheduler!))
+        {
+            await DescribeWatchlistAsync(api, feeds, ct);
+        }
         return adaptiveResult;
     }
 
@@ -261,6 +265,29 @@ public static class FreshnessFigure
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
             "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("bench:bench-only-password")));
         return client;
+    }
+
+    // What the scheduler made of the feeds: the median interval per kind of feed and the last results, as GET /api/watchlist shows them.
+    private static async Task DescribeWatchlistAsync(HttpClient api, List<PoissonFeed> feeds, CancellationToken ct)
+    {
+        using var view = JsonDocument.Parse(await api.GetStringAsync(new Uri("api/watchlist", UriKind.Relative), ct));
+        var rates = feeds.ToDictionary(feed => feed.Name, feed => feed.ItemsPerSecond, StringComparer.Ordinal);
+        var entries = view.RootElement.GetProperty("entries").EnumerateArray()
+            .Where(entry => rates.ContainsKey(entry.GetProperty("symbol").GetString()!))
+            .Select(entry => (Rate: rates[entry.GetProperty("symbol").GetString()!], Interval: entry.GetProperty("intervalSeconds").GetDouble(),
+                Result: entry.TryGetProperty("lastResult", out var result) ? result.GetString() ?? "none" : "none"))
+            .ToList();
+        foreach (var tier in entries.GroupBy(entry => entry.Rate).OrderByDescending(group => group.Key))
+        {
+            var intervals = tier.Select(entry => entry.Interval).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  p9 watchlist: {tier.Count()} feeds of one item per {1 / tier.Key:0} s: interval median {Measure.Percentile(intervals, 50):0.#} s " +
+                $"(min {intervals.Min():0.#}, max {intervals.Max():0.#}); last results {string.Join(", ", tier.GroupBy(entry => entry.Result).Select(group => $"{group.Key} {group.Count()}"))}"));
+        }
+        foreach (var host in view.RootElement.GetProperty("hosts").EnumerateArray())
+        {
+            Console.WriteLine($"  p9 watchlist host: {host}");
+        }
     }
 
     // PUT /api/watchlist/bench/{name} for every feed; false when the scheduler has no watchlist API.

@@ -71,6 +71,8 @@ public sealed class PoissonFeedSite : IAsyncDisposable
     {
         var site = new PoissonFeedSite(feeds, seed, horizon, backlog, newest);
         site._server = await LocalFeedServer.StartAsync(site.ServeAsync);
+        // Until Begin the clock stands at zero: the backlog is served, dated from now.
+        site.StartedAt = DateTimeOffset.UtcNow;
         return site;
     }
 
