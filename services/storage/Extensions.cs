@@ -1,7 +1,10 @@
 using Finstage.ServiceDefaults;
 using Finstage.Storage.Apis;
 using Finstage.Storage.Consumers;
+using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Reading;
+using Finstage.Storage.Writing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -35,7 +38,8 @@ public static class Extensions
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             database.UseFor(options, provider.GetRequiredService<IOptions<StorageConnection>>().Value.ConnectionString!);
         });
-        services.AddSingleton<NewsSessions>();
+        services.AddSingleton<WriteSessions>();
+        services.AddSingleton<ReadSessions>();
         services.AddSingleton<NewsWriter>();
         services.AddSingleton<NewsReader>();
         services.AddSingleton<StorageMetrics>();
@@ -56,6 +60,7 @@ public static class Extensions
             bus.AddConsumer<StoreNewsCrawledConsumer>(typeof(StoreNewsCrawledConsumerDefinition));
             bus.AddConsumer<RecordCrawlFailedConsumer>(typeof(RecordCrawlFailedConsumerDefinition));
         });
+        services.AddArticleEvents();
 
         services.AddProblemDetails();
         // The read API's types from generated code (enums by name, as StorageJsonContext says). No
