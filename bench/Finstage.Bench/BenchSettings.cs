@@ -7,7 +7,7 @@ public sealed record BenchSettings
 {
     public bool Quick { get; init; }
 
-    /// <summary>Figures to run (p1, p3 … p7, p11); all when empty.</summary>
+    /// <summary>Figures to run (p1, p3 … p7, p9, p11); all when empty.</summary>
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     public int CycleSymbols { get; init; } = 2_000;
@@ -33,8 +33,20 @@ public sealed record BenchSettings
     public int MemorySymbols { get; init; } = 2_000;
     public TimeSpan MemoryFeedLatency { get; init; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>p9: every time of the freshness figure is the real one divided by this (a 5-minute sweep takes 30 s).</summary>
+    public double FreshnessTimeScale { get; init; } = 10;
+    public int FreshnessFeeds { get; init; } = 500;
+    public int FreshnessHotFeeds { get; init; } = 25;
+    public int FreshnessWarmFeeds { get; init; } = 75;
+    public TimeSpan FreshnessSweepWarmUp { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Long enough for quiet feeds' intervals to grow from the initial 18 s to the 180 s maximum (7 empty crawls).</summary>
+    public TimeSpan FreshnessAdaptiveWarmUp { get; init; } = TimeSpan.FromSeconds(420);
+    public TimeSpan FreshnessMeasured { get; init; } = TimeSpan.FromSeconds(240);
+    public int OverloadEntries { get; init; } = 5_000;
+
     /// <summary>Every figure must be done by then; a run never hangs.</summary>
-    public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(45);
+    public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(55);
 
     public bool Runs(string figure) => Only.Count == 0 || Only.Contains(figure);
 
@@ -54,7 +66,14 @@ public sealed record BenchSettings
                 ApiDuration = TimeSpan.FromSeconds(3),
                 MemoryCycles = 3,
                 MemorySymbols = 200,
-                Budget = TimeSpan.FromMinutes(4),
+                FreshnessFeeds = 100,
+                FreshnessHotFeeds = 5,
+                FreshnessWarmFeeds = 15,
+                FreshnessSweepWarmUp = TimeSpan.FromSeconds(30),
+                FreshnessAdaptiveWarmUp = TimeSpan.FromSeconds(60),
+                FreshnessMeasured = TimeSpan.FromSeconds(60),
+                OverloadEntries = 500,
+                Budget = TimeSpan.FromMinutes(16),
             }
             : new BenchSettings();
         for (var i = 0; i < args.Length; i++)
@@ -70,8 +89,11 @@ public sealed record BenchSettings
                 "--burst" => settings with { HostBurst = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--concurrency" => settings with { Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--api-articles" => settings with { ApiArticles = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--p9-measured-s" => settings with { FreshnessMeasured = TimeSpan.FromSeconds(int.Parse(Next(), CultureInfo.InvariantCulture)) },
+                "--p9-adaptive-warmup-s" => settings with { FreshnessAdaptiveWarmUp = TimeSpan.FromSeconds(int.Parse(Next(), CultureInfo.InvariantCulture)) },
+                "--p9-overload-entries" => settings with { OverloadEntries = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException(
-                    $"Unknown argument {args[i]}. Use --quick, --only p1,p3,p4,p5,p6,p7,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N."),
+                    $"Unknown argument {args[i]}. Use --quick, --only p1,p3,p4,p5,p6,p7,p9,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N, --p9-measured-s S, --p9-adaptive-warmup-s S, --p9-overload-entries N."),
             };
         }
         return settings;

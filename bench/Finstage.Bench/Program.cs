@@ -23,6 +23,7 @@ var figures = new (string Name, Func<BenchSettings, Report, CancellationToken, T
     ("p6", ApiFigure.RunAsync),
     ("p7", CrawlerMemoryFigure.RunAsync),
     ("p11", ParserFigure.RunAsync),
+    ("p9", FreshnessFigure.RunAsync),
 };
 var failed = false;
 var total = Stopwatch.StartNew();

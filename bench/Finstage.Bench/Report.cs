@@ -20,11 +20,14 @@ public sealed class Report(BenchSettings settings)
         ("p6_p99_ms", "API p99 latency", "< 25", v => v < 25),
         ("p7_crawler_rss_mb", "crawler peak RSS", "<= 150", v => v <= 150),
         ("p11_parse_adversarial_vs_benign", "slowest adversarial 5 MB feed's MB/s / benign feed's", ">= 0.2", v => v >= 0.2),
+        ("p9_freshness_vs_sweep", "median appear-to-API delay, adaptive / fixed sweep, same host rate", "<= 0.33", v => v <= 0.33),
+        ("p9_overload_ok", "5x over budget: none expired, rate kept, all crawled each pass (1 = yes)", ">= 1", v => v >= 1),
     ];
 
     private readonly Dictionary<string, double?> _figures = Targets.ToDictionary(t => t.Key, _ => (double?)null);
     private readonly SortedDictionary<string, double> _raw = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, string> _errors = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, string> _unmeasured = new(StringComparer.Ordinal);
 
     public void Figure(string key, double value)
     {
@@ -40,6 +43,13 @@ public sealed class Report(BenchSettings settings)
     {
         _raw[key] = Math.Round(value, 3);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {key} = {value:0.###}"));
+    }
+
+    /// <summary>A figure this build cannot measure, and why: printed and written as such, never as a number.</summary>
+    public void Unmeasured(string key, string why)
+    {
+        _unmeasured[key] = why;
+        Console.WriteLine($"  {key}: not measurable: {why}");
     }
 
     public void Error(string figure, Exception error)
@@ -60,6 +70,10 @@ public sealed class Report(BenchSettings settings)
             var text = value is { } v ? v.ToString("0.###", CultureInfo.InvariantCulture) : "-";
             var verdict = value is { } x ? (met(x) ? "yes" : "NO") : "n/a";
             output.WriteLine($"{key,-30} {text,10}  {target,-8} {verdict,-4} {what}");
+        }
+        foreach (var (key, why) in _unmeasured)
+        {
+            output.WriteLine($"not measured {key}: {why}");
         }
         foreach (var (figure, error) in _errors)
         {
@@ -104,8 +118,20 @@ public sealed class Report(BenchSettings settings)
             p7_cycles = settings.MemoryCycles,
             p7_symbols = settings.MemorySymbols,
             p7_latency_ms = settings.MemoryFeedLatency.TotalMilliseconds,
+            p9_time_scale = settings.FreshnessTimeScale,
+            p9_feeds = settings.FreshnessFeeds,
+            p9_hot_feeds = settings.FreshnessHotFeeds,
+            p9_warm_feeds = settings.FreshnessWarmFeeds,
+            p9_sweep_warm_up_s = settings.FreshnessSweepWarmUp.TotalSeconds,
+            p9_adaptive_warm_up_s = settings.FreshnessAdaptiveWarmUp.TotalSeconds,
+            p9_measured_s = settings.FreshnessMeasured.TotalSeconds,
+            p9_overload_entries = settings.OverloadEntries,
         });
         json["raw"] = new JsonObject(_raw.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
+        if (_unmeasured.Count > 0)
+        {
+            json["unmeasured"] = new JsonObject(_unmeasured.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
+        }
         if (_errors.Count > 0)
         {
             json["errors"] = new JsonObject(_errors.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));

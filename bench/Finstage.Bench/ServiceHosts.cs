@@ -40,10 +40,14 @@ public static class ServiceHosts
     }
 
     public static WebApplicationFactory<crawler::Program> Crawler(string broker, FeedSite feeds, double rate, int burst, int concurrency) =>
+        Crawler(broker, feeds.UrlTemplate, rate, burst, concurrency);
+
+    /// <summary>The crawler with one source, <c>bench</c>, at <paramref name="urlTemplate"/> and that host's rate.</summary>
+    public static WebApplicationFactory<crawler::Program> Crawler(string broker, string urlTemplate, double rate, int burst, int concurrency) =>
         Start(new WebApplicationFactory<crawler::Program>(), new()
         {
             ["ConnectionStrings:RabbitMq"] = broker,
-            ["Sources:bench:UrlTemplate"] = feeds.UrlTemplate,
+            ["Sources:bench:UrlTemplate"] = urlTemplate,
             ["Sources:bench:RequestsPerSecond"] = rate.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Sources:bench:Burst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Fetch:ConcurrentMessageLimit"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -51,10 +55,10 @@ public static class ServiceHosts
         });
 
     /// <summary>The scheduler without its appsettings watchlist (which would crawl the real Yahoo every 3 minutes).</summary>
-    public static WebApplicationFactory<scheduler::Program> Scheduler(string database, string broker)
+    public static WebApplicationFactory<scheduler::Program> Scheduler(string database, string broker, Dictionary<string, string?>? extra = null)
     {
         scheduler::Finstage.Scheduler.Infrastructure.JobStorageMigrations.Apply(database);
-        return Start(new WebApplicationFactory<scheduler::Program>(), new()
+        return Start(new WebApplicationFactory<scheduler::Program>(), With(extra, new()
         {
             ["ConnectionStrings:Hangfire"] = TestServers.AsRuntimeUser(database),
             ["ConnectionStrings:RabbitMq"] = broker,
@@ -66,7 +70,7 @@ public static class ServiceHosts
             ["Schedule:Groups:bench:Source"] = "bench",
             ["Schedule:Groups:bench:Cron"] = "0 0 1 1 *",
             ["Schedule:Groups:bench:Symbols:0"] = "BENCH",
-        }, withoutAppSettings: true);
+        }), withoutAppSettings: true);
     }
 
     private static Dictionary<string, string?> With(Dictionary<string, string?>? extra, Dictionary<string, string?> settings)

@@ -57,8 +57,18 @@ public sealed class FeedCrawler(
         {
             return Failed(request, CrawlFailureReason.Cancelled, $"The request expired at {notAfter:O} before it was picked up.", 0, null, started);
         }
-        var url = sources.Resolve(request.Source, request.Symbol);
-        if (url is null)
+        // A feed named by URL (a watchlist entry's) is fetched as it is: the connection guard, not the
+        // configuration, decides whether its address may be reached, and its host's token bucket paces it.
+        Uri? url;
+        if (request.FeedUrl is { } feedUrl)
+        {
+            if (!Uri.TryCreate(feedUrl, UriKind.Absolute, out url) || url.Scheme is not ("http" or "https"))
+            {
+                return Failed(request, CrawlFailureReason.NotConfigured,
+                    $"The request's feed URL for {request.Source}/{request.Symbol} is not an absolute http(s) URL.", 0, null, started);
+            }
+        }
+        else if ((url = sources.Resolve(request.Source, request.Symbol)) is null)
         {
             return Failed(request, CrawlFailureReason.NotConfigured,
                 $"Source '{request.Source}' has no feed for '{request.Symbol}'.", 0, null, started);
@@ -68,11 +78,11 @@ public sealed class FeedCrawler(
         var fetched = await fetcher.FetchAsync(url, conditional: !repeated, cancellationToken);
         if (fetched.Failed)
         {
-            return Failed(request, fetched.Failure!.Value, $"{shown}: {fetched.Detail}", fetched.Attempts, fetched.HttpStatus, started);
+            return Failed(request, fetched.Failure!.Value, $"{shown}: {fetched.Detail}", fetched.Attempts, fetched.HttpStatus, started, fetched.RetryAfter);
         }
         if (fetched.NotModified)
         {
-            return Crawled(request, fetched, [], notModified: true, started);
+            return Crawled(request, fetched, [], notModified: true, started, fetched.RefreshAfter);
         }
 
         var left = options.Value.TotalTimeout - clock.GetElapsedTime(budgetStarted);
@@ -103,7 +113,12 @@ public sealed class FeedCrawler(
                 $"{shown}: its {articles.Count} articles come to more than {limit} bytes as a message (Bus:MaxMessageBytes is {cap}).",
                 fetched.Attempts, fetched.HttpStatus, started);
         }
-        return Crawled(request, fetched, articles, notModified: false, started) with { FeedUrl = url, Validators = fetched.Validators };
+        var timeToLive = parsed.Feed.TimeToLive;
+        return Crawled(request, fetched, articles, notModified: false, started, FreshnessHints.Max(fetched.RefreshAfter, timeToLive)) with
+        {
+            FeedUrl = url,
+            Validators = fetched.Validators is { } answered ? answered with { TimeToLive = timeToLive } : null,
+        };
     }
 
     // The parse is CPU work on this consumer's thread; the token, cancelled when the budget runs out, is looked at
@@ -128,12 +143,12 @@ public sealed class FeedCrawler(
     }
 
     private CrawlOutcome.Crawled Crawled(
-        CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started) =>
+        CrawlRequested request, FetchOutcome fetched, IReadOnlyList<NewsArticle> articles, bool notModified, long started, TimeSpan? refreshAfter) =>
         new(new NewsCrawled(request.CrawlId, request.CycleId, request.Source, request.Symbol, clock.GetUtcNow(), Stopwatch.GetElapsedTime(started),
-            fetched.HttpStatus ?? 0, notModified, articles));
+            fetched.HttpStatus ?? 0, notModified, articles, refreshAfter));
 
     private CrawlOutcome.Failed Failed(
-        CrawlRequested request, CrawlFailureReason reason, string detail, int attempts, int? httpStatus, long started) =>
+        CrawlRequested request, CrawlFailureReason reason, string detail, int attempts, int? httpStatus, long started, TimeSpan? retryAfter = null) =>
         new(new CrawlFailed(request.CrawlId, request.CycleId, request.Source, request.Symbol, reason, detail, attempts, clock.GetUtcNow(),
-            httpStatus, Stopwatch.GetElapsedTime(started)));
+            httpStatus, Stopwatch.GetElapsedTime(started), retryAfter));
 }

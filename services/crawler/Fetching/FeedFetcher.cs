@@ -17,7 +17,7 @@ namespace Finstage.Crawler.Fetching;
 /// <see cref="GuardedConnector"/>. The validators of a full answer come back in the outcome, to be
 /// remembered only once what was made of it has been published.
 /// </summary>
-public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOptions<FetchOptions> options)
+public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOptions<FetchOptions> options, TimeProvider clock)
 {
     /// <summary>Fetches <paramref name="url"/>, conditionally when its validators are remembered.</summary>
     public Task<FetchOutcome> FetchAsync(Uri url, CancellationToken cancellationToken) => FetchAsync(url, conditional: true, cancellationToken);
@@ -37,20 +37,21 @@ public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOpt
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Options.Set(AttemptCountingHandler.Key, attempts);
-            if (conditional)
-            {
-                AddValidators(request, validators.Get(url));
-            }
+            var known = conditional ? validators.Get(url) : null;
+            AddValidators(request, known);
 
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, budget.Token);
             status = (int)response.StatusCode;
+            var receivedAt = clock.GetUtcNow();
             if (response.StatusCode == HttpStatusCode.NotModified)
             {
-                return new FetchOutcome(status, attempts.Value, NotModified: true);
+                // A 304's headers refresh the copy it stands for; that copy's <ttl> still holds.
+                return new FetchOutcome(status, attempts.Value, NotModified: true,
+                    RefreshAfter: FreshnessHints.Max(FreshnessHints.FreshFor(response, receivedAt), known?.TimeToLive));
             }
             if (!response.IsSuccessStatusCode)
             {
-                return Failure(response, attempts.Value);
+                return Failure(response, attempts.Value) with { RetryAfter = FreshnessHints.RetryAfter(response, receivedAt) };
             }
             if (response.Content.Headers.ContentLength > fetch.MaxResponseBytes)
             {
@@ -64,7 +65,8 @@ public sealed class FeedFetcher(HttpClient http, ValidatorCache validators, IOpt
                     Detail: $"The body exceeded {fetch.MaxResponseBytes} bytes after decompression.");
             }
             return new FetchOutcome(status, attempts.Value, body, response.Content.Headers.ContentType?.ToString(),
-                Validators: new FeedValidators(response.Headers.ETag?.ToString(), response.Content.Headers.LastModified));
+                Validators: new FeedValidators(response.Headers.ETag?.ToString(), response.Content.Headers.LastModified),
+                RefreshAfter: FreshnessHints.FreshFor(response, receivedAt));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Options;
 namespace Finstage.Crawler.Fetching;
 
 /// <summary>A feed's validators from its last full answer, sent back as If-None-Match / If-Modified-Since.</summary>
-public sealed record FeedValidators(string? ETag, DateTimeOffset? LastModified);
+/// <param name="TimeToLive">That answer's RSS <c>&lt;ttl&gt;</c>, which a 304 for it does not repeat but still stands for.</param>
+public sealed record FeedValidators(string? ETag, DateTimeOffset? LastModified, TimeSpan? TimeToLive = null);
 
 /// <summary>
 /// Remembers validators per URL so an unchanged feed costs one 304. Bounded: past its size the

@@ -13,10 +13,11 @@ internal static class Namespaces
     public const string Content = "http://purl.org/rss/1.0/modules/content/";
     public const string Media = "http://search.yahoo.com/mrss/";
     public const string Itunes = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+    public const string Syndication = "http://purl.org/rss/1.0/modules/syndication/";
 
     private static readonly HashSet<string> Extensions = new(StringComparer.Ordinal)
     {
-        Atom10, Atom03, Rdf, Dc, DcTerms, Content, Media, Media.TrimEnd('/'), Itunes,
+        Atom10, Atom03, Rdf, Dc, DcTerms, Content, Media, Media.TrimEnd('/'), Itunes, Syndication,
     };
 
     public static bool IsMedia(string ns) => ns is Media or "http://search.yahoo.com/mrss";

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Finstage.Crawler.Parsing;
 
 /// <summary>Maps an RSS 0.9x, 1.0 (RDF) or 2.0 document tree onto entries.</summary>
@@ -7,6 +9,8 @@ internal static class RssMapper
     private static readonly Func<string, bool> DcTerms = Fields.Exactly(Namespaces.DcTerms);
     private static readonly Func<string, bool> Atom = Fields.Exactly(Namespaces.Atom10);
     private static readonly Func<string, bool> Media = Namespaces.IsMedia;
+    private static readonly Func<string, bool> Syndication = Fields.Exactly(Namespaces.Syndication);
+    private const int MinutesInAYear = 365 * 24 * 60;
 
     public static ParsedFeed Map(FeedNode root, FeedFormat format, List<string> warnings, Uri? documentUri, CancellationToken cancellationToken)
     {
@@ -42,7 +46,39 @@ internal static class RssMapper
             warnings.Add($"{incomplete} incomplete item(s) at the end of a broken document dropped");
         }
 
-        return FeedParser.Build(format, title, link, entries, warnings);
+        return FeedParser.Build(format, title, link, entries, warnings) with
+        {
+            TimeToLive = TimeToLive(channel, core),
+            UpdateInterval = UpdateInterval(channel),
+        };
+    }
+
+    // Whole minutes (RSS 2.0); anything else, zero or negative says nothing. Capped at a year: beyond it the
+    // number is a mistake, not a schedule, and a year already outlasts any poll interval.
+    private static TimeSpan? TimeToLive(FeedNode? channel, Func<string, bool> core) =>
+        int.TryParse(Fields.PlainValue(Fields.First(channel, "ttl", core)), NumberStyles.None, CultureInfo.InvariantCulture, out var minutes) && minutes > 0
+            ? TimeSpan.FromMinutes(Math.Min(minutes, MinutesInAYear))
+            : null;
+
+    // RSS 1.0 syndication module: updates per period (frequency defaults to 1); no period, no hint.
+    private static TimeSpan? UpdateInterval(FeedNode? channel)
+    {
+        var period = Fields.PlainValue(Fields.First(channel, "updatePeriod", Syndication))?.ToLowerInvariant() switch
+        {
+            "hourly" => TimeSpan.FromHours(1),
+            "daily" => TimeSpan.FromDays(1),
+            "weekly" => TimeSpan.FromDays(7),
+            "monthly" => TimeSpan.FromDays(30),
+            "yearly" => TimeSpan.FromDays(365),
+            _ => (TimeSpan?)null,
+        };
+        if (period is null)
+        {
+            return null;
+        }
+        var frequency = int.TryParse(Fields.PlainValue(Fields.First(channel, "updateFrequency", Syndication)), NumberStyles.None, CultureInfo.InvariantCulture, out var perPeriod)
+            && perPeriod > 0 ? perPeriod : 1;
+        return period.Value / frequency;
     }
 
     private static string? ChannelLink(FeedNode? channel, Func<string, bool> core, Uri? documentUri)

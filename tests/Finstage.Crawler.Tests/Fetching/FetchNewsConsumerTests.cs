@@ -136,6 +136,17 @@ public sealed class CrawlerFixture : IAsyncLifetime
                 context.Response.ContentType = "application/rss+xml";
                 await context.Response.WriteAsync("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Cut off</title><item><title>Half a head");
                 return;
+            case "HINTED":
+                // The channel's ttl (30 min) and the answer's max-age (15 min): the result carries the larger.
+                context.Response.Headers.CacheControl = "max-age=900";
+                context.Response.ContentType = "application/rss+xml";
+                await context.Response.WriteAsync(CrawlHintsTests.FeedWithTtl(symbol, 30));
+                return;
+            case "BUSY":
+                // Longer than Fetch:MaxRetryAfter, so the crawl ends at once as RateLimited.
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = "3600";
+                return;
             case "HTML":
                 context.Response.ContentType = "text/html";
                 await context.Response.WriteAsync("<!DOCTYPE html><html><head><title>Markets</title></head><body><p>Not a feed</p></body></html>");
