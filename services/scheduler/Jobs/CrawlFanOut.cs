@@ -77,10 +77,20 @@ public sealed class CrawlFanOut(
                 .Select(entry => new CrawlRequested(
                     DeterministicGuid($"crawl:{cycleId:N}:{entry.Source}:{entry.Symbol}"), cycleId, entry.Source, entry.Symbol, now, notAfter, entry.FeedUrl))
                 .ToList();
-            await PublishAllAsync(requests, manualQueue: null, cancellationToken);
-            // After the publish: a round that failed half-way publishes its entries again (the same crawl ids) rather than
-            // leaving them marked as requested for a whole time to live.
-            await watchlist.MarkRequestedAsync([.. chosen.Select(entry => entry.Id)], now, notAfter, cancellationToken);
+            // Marked before the publish: a result can be back within milliseconds of it, and a mark written after the
+            // result would hold its entry for a whole time to live. A round that fails half-way unmarks what is still
+            // marked, so its entries are published again next round (the same crawl ids) rather than waiting that long.
+            long[] ids = [.. chosen.Select(entry => entry.Id)];
+            await watchlist.MarkRequestedAsync(ids, now, notAfter, cancellationToken);
+            try
+            {
+                await PublishAllAsync(requests, manualQueue: null, cancellationToken);
+            }
+            catch
+            {
+                await watchlist.UnmarkRequestedAsync(ids, now, notAfter, CancellationToken.None);
+                throw;
+            }
             foreach (var host in chosen.GroupBy(entry => entry.Source))
             {
                 metrics.RecordFanOut(host.Key, host.Count());

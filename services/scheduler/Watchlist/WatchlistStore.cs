@@ -240,6 +240,34 @@ public sealed class WatchlistStore(IOptions<HangfireConnection> connection)
     }
 
     /// <summary>
+    /// Undoes <see cref="MarkRequestedAsync"/> for the entries whose result has not come back since (a result clears the
+    /// mark itself): due again now, so the next round publishes them again.
+    /// </summary>
+    public async Task UnmarkRequestedAsync(IReadOnlyList<long> ids, DateTimeOffset now, DateTimeOffset pendingUntil, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+        await using var db = await OpenAsync(cancellationToken);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await using var command = new MySqlCommand($"""
+                UPDATE watchlist_entries
+                SET pending_until = NULL, next_due_at = @now
+                WHERE pending_until = @until AND last_requested_at = @now AND id IN ({string.Join(",", chunk.Select((_, i) => "@id" + i))})
+                """, db);
+            command.Parameters.AddWithValue("@now", now.UtcDateTime);
+            command.Parameters.AddWithValue("@until", pendingUntil.UtcDateTime);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                command.Parameters.AddWithValue("@id" + i, chunk[i]);
+            }
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Applies a crawl result to its entry under a row lock, so two results for one entry (a manual and a scheduled crawl)
     /// never overwrite each other's count; <paramref name="decide"/> answers what to write. False when there is no such entry.
     /// </summary>
