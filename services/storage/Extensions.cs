@@ -2,6 +2,7 @@ using Finstage.ServiceDefaults;
 using Finstage.Storage.Apis;
 using Finstage.Storage.Consumers;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Stream;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -40,6 +41,7 @@ public static class Extensions
         services.AddSingleton<NewsReader>();
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton(TimeProvider.System);
+        services.AddNewsStream();
         // Before the bus and the server: the schema is the migrate step's (NewsDatabaseMigrations), and must be current.
         services.AddHostedService<RequireMigratedDatabase>();
         // MySqlConnector reports every command (EF Core's and the raw upserts alike) and its pool.
@@ -55,6 +57,7 @@ public static class Extensions
         {
             bus.AddConsumer<StoreNewsCrawledConsumer>(typeof(StoreNewsCrawledConsumerDefinition));
             bus.AddConsumer<RecordCrawlFailedConsumer>(typeof(RecordCrawlFailedConsumerDefinition));
+            bus.AddConsumer<ArticlesStoredStreamConsumer>(typeof(ArticlesStoredStreamConsumerDefinition));
         });
 
         services.AddProblemDetails();
@@ -72,6 +75,7 @@ public static class Extensions
         app.MapScalarApiReference();
         app.MapGet("/", () => Results.Redirect("/scalar/v1")).ExcludeFromDescription();
         app.MapNewsApi();
+        app.MapNewsStream();
         return app;
     }
 }
