@@ -2,6 +2,7 @@ using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 
 namespace Finstage.Bench.Micro;
 

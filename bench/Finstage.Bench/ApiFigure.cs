@@ -149,7 +149,7 @@ public static class ApiFigure
         return new LoadRun(all.Count / clock.Elapsed.TotalSeconds, all);
     }
 
-    // The statement NewsReader.ListNewsAsync sends for a symbol's page (services/storage/Infrastructure/NewsReader.cs).
+    // The statement NewsReader.ListNewsAsync sends for a symbol's page (services/storage/Reading/NewsReader.cs).
     private static async Task<string?> RawPageAsync(MySqlDataSource dataSource, string symbol, string? cursor, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);

@@ -7,6 +7,7 @@ using Finstage.Contracts;
 using Finstage.Testing;
 using MySqlConnector;
 using storage::Finstage.Storage.Infrastructure;
+using storage::Finstage.Storage.Writing;
 
 namespace Finstage.Bench;
 
@@ -18,7 +19,7 @@ namespace Finstage.Bench;
 /// </summary>
 public static class IngestFigure
 {
-    // The service's own clause (services/storage/Infrastructure/UpsertStatements.cs), so the raw path does the same row work.
+    // The service's own clause (services/storage/Writing/UpsertStatements.cs), so the raw path does the same row work.
     private static readonly string OnDuplicate =
         " ON DUPLICATE KEY UPDATE `title` = IF(`source` = VALUES(`source`), VALUES(`title`), `title`)," +
         string.Concat(new[] { "summary", "author", "publisher", "image_url", "external_id" }.Select(column =>

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Reading;
+using Finstage.Storage.Writing;
 using Finstage.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +27,7 @@ public sealed class ConnectionLossTests(StorageFixture storage) : IAsyncLifetime
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private NewsSessions Sessions => _host.Services.GetRequiredService<NewsSessions>();
+    private ReadSessions Sessions => _host.Services.GetRequiredService<ReadSessions>();
 
     public async ValueTask InitializeAsync()
     {
@@ -56,7 +58,7 @@ public sealed class ConnectionLossTests(StorageFixture storage) : IAsyncLifetime
     public async Task QueryAsync_NeverTakesAnIngestConnection_WhenBothPoolsHaveOneIdle()
     {
         var plain = await Sessions.QueryAsync(ConnectionIdAsync, Cancel);
-        var ef = await Sessions.ReadAsync(async (db, ct) =>
+        var ef = await _host.Services.QueryNewsDbAsync(async (db, ct) =>
         {
             await db.Database.OpenConnectionAsync(ct);
             return await ConnectionIdAsync((MySqlConnection)db.Database.GetDbConnection(), ct);
@@ -123,7 +125,7 @@ public sealed class ConnectionLossTests(StorageFixture storage) : IAsyncLifetime
             return await ConnectionIdAsync(connection, ct);
         }
         var ids = await Task.WhenAll(Enumerable.Range(0, Pooled).Select(_ => ingest
-            ? Sessions.ReadAsync(async (db, ct) =>
+            ? _host.Services.QueryNewsDbAsync(async (db, ct) =>
             {
                 await db.Database.OpenConnectionAsync(ct);
                 return await HoldAsync((MySqlConnection)db.Database.GetDbConnection(), ct);

@@ -1,5 +1,6 @@
 using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 
 namespace Finstage.Storage.Tests;
 

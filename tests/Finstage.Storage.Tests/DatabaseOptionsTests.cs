@@ -17,7 +17,7 @@ public sealed class DatabaseOptionsTests(StorageFixture storage)
         built.MinimumPoolSize.ShouldBe(20u);
         built.MaximumPoolSize.ShouldBe(50u);
         built.ConnectionLifeTime.ShouldBe(600u);
-        // No reset round trip per checkout; NewsSessions replaces a connection that turns out dead.
+        // No reset round trip per checkout; LostConnections replaces a connection that turns out dead.
         built.ConnectionReset.ShouldBeFalse();
         built.ConnectionTimeout.ShouldBe(60u);
         built.DefaultCommandTimeout.ShouldBe(60u);

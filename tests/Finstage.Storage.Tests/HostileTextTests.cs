@@ -64,6 +64,6 @@ public sealed class HostileTextTests(StorageFixture storage) : IAsyncLifetime
     }
 
     private async Task<List<Article>> ReadArticlesAsync() =>
-        await storage.Services.GetRequiredService<NewsSessions>().ReadAsync(
+        await storage.Services.QueryNewsDbAsync(
             (db, ct) => db.Articles.OrderBy(article => article.SortAt).ToListAsync(ct), Cancel);
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -43,7 +44,7 @@ public sealed class NewsApiTests(StorageFixture storage) : IAsyncLifetime
     {
         // A feed that dates its story 2099 must not pin it above everything published since.
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 8, 14, 9, 0, 0, TimeSpan.Zero));
-        var writer = new NewsWriter(storage.Services.GetRequiredService<NewsSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
+        var writer = new NewsWriter(storage.Services.GetRequiredService<WriteSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
         await writer.StoreAsync(
             [Crawls.Crawled("AAPL", "yahoo", Crawls.Article(1, publishedAt: new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero)))], Cancel);
         clock.Advance(TimeSpan.FromHours(2));

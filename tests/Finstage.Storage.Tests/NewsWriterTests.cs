@@ -1,5 +1,6 @@
 using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -65,7 +66,7 @@ public sealed class NewsWriterTests(StorageFixture storage) : IAsyncLifetime
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 8, 14, 9, 0, 0, TimeSpan.Zero));
         var writer = new NewsWriter(
-            storage.Services.GetRequiredService<NewsSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
+            storage.Services.GetRequiredService<WriteSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
         var article = Crawls.Article(1) with { Summary = null };
 
         await writer.StoreAsync([Crawls.Crawled("AAPL", "yahoo", article)], TestContext.Current.CancellationToken);
@@ -206,7 +207,7 @@ public sealed class NewsWriterTests(StorageFixture storage) : IAsyncLifetime
         var firstSeen = new DateTimeOffset(2026, 8, 14, 9, 0, 0, TimeSpan.Zero);
         var clock = new FakeTimeProvider(firstSeen);
         var writer = new NewsWriter(
-            storage.Services.GetRequiredService<NewsSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
+            storage.Services.GetRequiredService<WriteSessions>(), clock, storage.Services.GetRequiredService<StorageMetrics>());
         var farAhead = Crawls.Article(1, publishedAt: new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var justAhead = Crawls.Article(2, publishedAt: firstSeen.AddHours(23));
 
@@ -219,13 +220,13 @@ public sealed class NewsWriterTests(StorageFixture storage) : IAsyncLifetime
         stored[0].PublishedAt.ShouldBe(new DateTime(2099, 1, 1, 0, 0, 0, DateTimeKind.Utc), "what the feed said is kept");
         stored[0].SortAt.ShouldBe(firstSeen.UtcDateTime, "a date more than a day after the first sighting does not order the article");
         stored[1].SortAt.ShouldBe(firstSeen.AddHours(23).UtcDateTime, "a date within a day is trusted");
-        var links = await storage.Services.GetRequiredService<NewsSessions>().ReadAsync(
+        var links = await storage.Services.QueryNewsDbAsync(
             (db, ct) => db.ArticleSymbols.Where(link => link.ArticleId == stored[0].Id).Select(link => link.SortAt).ToListAsync(ct),
             TestContext.Current.CancellationToken);
         links.ShouldBe([firstSeen.UtcDateTime, firstSeen.UtcDateTime]);
     }
 
     private async Task<List<Article>> ReadArticlesAsync() =>
-        await storage.Services.GetRequiredService<NewsSessions>().ReadAsync(
+        await storage.Services.QueryNewsDbAsync(
             (db, ct) => db.Articles.OrderBy(article => article.SortAt).ToListAsync(ct), TestContext.Current.CancellationToken);
 }

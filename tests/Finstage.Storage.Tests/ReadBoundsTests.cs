@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Reading;
+using Finstage.Storage.Writing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -168,7 +170,7 @@ public sealed class ReadBoundsTests(StorageFixture storage) : IAsyncLifetime
     {
         await using var host = Host(new() { ["Reads:MaxPoolSize"] = "1", ["Reads:CheckoutTimeoutSeconds"] = "1" });
         using var client = host.CreateClient();
-        var sessions = host.Services.GetRequiredService<NewsSessions>();
+        var sessions = host.Services.GetRequiredService<ReadSessions>();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // A read that holds the read pool's only connection, as a slow query would.

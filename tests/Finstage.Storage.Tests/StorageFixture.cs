@@ -1,5 +1,6 @@
 using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 using Finstage.Testing;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;

@@ -1,4 +1,5 @@
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 using Finstage.Testing;
 using MySqlConnector;
 

@@ -1,5 +1,6 @@
 using Finstage.Contracts;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Reading;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Finstage.Storage.Apis;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Reading;
 
 namespace Finstage.Storage.Apis;
 

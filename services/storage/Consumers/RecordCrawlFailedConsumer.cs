@@ -1,5 +1,5 @@
 using Finstage.Contracts;
-using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

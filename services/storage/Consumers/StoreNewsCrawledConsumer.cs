@@ -1,6 +1,6 @@
 using Finstage.Contracts;
 using Finstage.ServiceDefaults;
-using Finstage.Storage.Infrastructure;
+using Finstage.Storage.Writing;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

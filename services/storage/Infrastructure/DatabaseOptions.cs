@@ -32,7 +32,7 @@ public sealed class DatabaseOptions
     /// <summary>
     /// Reset and thereby validate a connection when it leaves the pool (pool_pre_ping). Off by default:
     /// it is a round trip to the server on every checkout (one per API request), nothing here leaves
-    /// session state behind, and <see cref="NewsSessions"/> replaces a connection found dead in use.
+    /// session state behind, and <see cref="LostConnections"/> replaces a connection found dead in use.
     /// </summary>
     public bool ValidateOnCheckout { get; set; }
 

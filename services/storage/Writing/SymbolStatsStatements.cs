@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using MySqlConnector;
 
-namespace Finstage.Storage.Infrastructure;
+namespace Finstage.Storage.Writing;
 
 /// <summary>
 /// Keeps <c>symbol_stats</c> (<see cref="SymbolStats"/>) in step with <c>article_symbols</c>, inside the batch's own

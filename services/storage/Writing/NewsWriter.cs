@@ -1,17 +1,18 @@
 using Finstage.Contracts;
+using Finstage.Storage.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using MySqlConnector;
 
-namespace Finstage.Storage.Infrastructure;
+namespace Finstage.Storage.Writing;
 
 /// <summary>Writes crawl results: articles, their symbol links and crawl runs, idempotently.</summary>
-public sealed class NewsWriter(NewsSessions sessions, TimeProvider clock, StorageMetrics metrics)
+public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, StorageMetrics metrics)
 {
     /// <summary>Stores a batch of crawl results in one transaction; returns the crawl runs recorded.</summary>
     public async Task<IReadOnlyList<CrawlRun>> StoreAsync(IReadOnlyList<NewsCrawled> crawls, CancellationToken cancellationToken)
     {
-        var runs = await sessions.BatchAsync(async (db, ct) =>
+        var runs = await sessions.WriteAsync(async (db, ct) =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
             var plan = CrawlBatchPlan.Create(crawls, now);

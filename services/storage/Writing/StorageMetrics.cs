@@ -1,7 +1,8 @@
 using System.Diagnostics.Metrics;
 using Finstage.ServiceDefaults;
+using Finstage.Storage.Infrastructure;
 
-namespace Finstage.Storage.Infrastructure;
+namespace Finstage.Storage.Writing;
 
 /// <summary>The storage service's <c>finstage.*</c> metrics: batch sizes and articles new and seen (failures are the crawler's to count).</summary>
 public sealed class StorageMetrics
@@ -16,7 +17,7 @@ public sealed class StorageMetrics
         _articles = meter.CreateCounter<long>("finstage.storage.articles", "{article}", "Articles stored, by source and whether they were new or seen before.");
     }
 
-    internal void RecordBatch(int messages, IReadOnlyList<Infrastructure.CrawlRun> runs)
+    internal void RecordBatch(int messages, IReadOnlyList<CrawlRun> runs)
     {
         _batchSize.Record(messages);
         foreach (var run in runs)

@@ -1,8 +1,9 @@
 using Finstage.Contracts;
+using Finstage.Storage.Infrastructure;
 using System.Text;
 using MySqlConnector;
 
-namespace Finstage.Storage.Infrastructure;
+namespace Finstage.Storage.Writing;
 
 /// <summary>
 /// The multi-row upserts of the write path. EF Core would send one statement per row; these

@@ -1,6 +1,7 @@
 using Finstage.Contracts;
+using Finstage.Storage.Infrastructure;
 
-namespace Finstage.Storage.Infrastructure;
+namespace Finstage.Storage.Writing;
 
 /// <summary>
 /// What one batch of crawl results writes: each article once per source that saw it, each symbol
@@ -115,66 +116,4 @@ internal sealed class CrawlBatchPlan
         }
         return ([.. links.Values.OrderBy(link => link.ArticleId, ByteOrder.Instance).ThenBy(link => link.Symbol, StringComparer.Ordinal)], runs);
     }
-}
-
-/// <summary>One article as the upsert writes it, already cut to the columns' lengths.</summary>
-internal sealed record ArticleRow(
-    byte[] Id,
-    string Url,
-    string Source,
-    string Title,
-    string? Summary,
-    string? Author,
-    string? Publisher,
-    string? ImageUrl,
-    string? ExternalId,
-    DateTime? PublishedAt,
-    DateTime SortAt,
-    DateTime SeenAt)
-{
-    /// <summary>How far after its first sighting a publication date is still trusted to order an article.</summary>
-    public static readonly TimeSpan TrustedLead = TimeSpan.FromDays(1);
-
-    public static ArticleRow From(NewsArticle article, string source, DateTime now)
-    {
-        var url = article.Url.Trim();
-        var publishedAt = article.PublishedAt?.UtcDateTime;
-        // A date further ahead is a feed's mistake or a bid for the top of every page: the article
-        // keeps it as published_at but sorts by its first sighting (now, if this row inserts it).
-        var sortAt = publishedAt is { } date && date <= now + TrustedLead ? date : now;
-        return new ArticleRow(
-            ArticleId.FromUrl(url),
-            FieldLengths.Fit(url, FieldLengths.Url)!,
-            FieldLengths.Fit(source, FieldLengths.Source)!,
-            FieldLengths.Fit(article.Title.Trim(), FieldLengths.Title)!,
-            FieldLengths.Fit(article.Summary, FieldLengths.Summary),
-            FieldLengths.Fit(article.Author, FieldLengths.Name),
-            FieldLengths.Fit(article.Publisher, FieldLengths.Name),
-            FieldLengths.Fit(article.ImageUrl, FieldLengths.Url),
-            FieldLengths.Fit(article.ExternalId, FieldLengths.ExternalId),
-            publishedAt,
-            sortAt,
-            now);
-    }
-
-    public ArticleRow FilledFrom(ArticleRow other) => this with
-    {
-        Summary = Summary ?? other.Summary,
-        Author = Author ?? other.Author,
-        Publisher = Publisher ?? other.Publisher,
-        ImageUrl = ImageUrl ?? other.ImageUrl,
-        ExternalId = ExternalId ?? other.ExternalId,
-        PublishedAt = PublishedAt ?? other.PublishedAt,
-    };
-}
-
-/// <summary>One article↔symbol link as the upsert writes it.</summary>
-internal sealed record LinkRow(byte[] ArticleId, string Symbol, DateTime SortAt, DateTime FirstSeenAt);
-
-/// <summary>Orders keys byte by byte, as the database does for binary columns.</summary>
-internal sealed class ByteOrder : IComparer<byte[]>
-{
-    public static readonly ByteOrder Instance = new();
-
-    public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
 }

@@ -1,50 +1,20 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Finstage.Storage.Apis;
+using Finstage.Storage.Infrastructure;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
-namespace Finstage.Storage.Infrastructure;
-
-/// <summary>What GET /api/news filters on.</summary>
-public sealed record NewsFilter(
-    string? Symbol, string? Source, DateTime? From, DateTime? To, string? Text, int Limit, PageCursor? After);
-
-/// <summary>What GET /api/crawls filters on.</summary>
-public sealed record CrawlFilter(
-    string? Source, string? Symbol, CrawlStatus? Status, Guid? CycleId, int Limit, PageCursor? After);
+namespace Finstage.Storage.Reading;
 
 /// <summary>
-/// An article as the read API shows it. In list pages <see cref="Summary"/> is cut to its first
-/// <see cref="ColumnLimits.SummaryPreview"/> characters (code points) and <see cref="SummaryTruncated"/> says whether
-/// it was; GET /api/news/{id} has it whole. <see cref="SummaryLength"/> is the whole summary's length in code points.
-/// </summary>
-public sealed record ArticleView(
-    string Id, string Url, string Title, string? Summary, bool SummaryTruncated, int? SummaryLength, string Source, string? Publisher,
-    string? Author, string? ImageUrl, string? ExternalId, DateTime? PublishedAt, DateTime FirstSeenAt, DateTime LastSeenAt,
-    IReadOnlyList<string> Symbols);
-
-/// <summary>A symbol as GET /api/symbols shows it.</summary>
-public sealed record SymbolView(
-    string Symbol, int ArticleCount, DateTime? NewestArticleAt, DateTime? LastCrawlAt, string? LastCrawlSource, string? LastCrawlStatus);
-
-/// <summary>One source's health as GET /api/sources/health shows it.</summary>
-public sealed record SourceHealthView(
-    string Source, int RecentRuns, double SuccessRate, DateTime? LastSuccessAt, DateTime? LastFailureAt,
-    string? LastFailureReason, string? LastFailureDetail);
-
-/// <summary>One page of a newest-first list and the cursor of the next one (null on the last page).</summary>
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
-
-/// <summary>
-/// The read API's queries, SQL by hand on the read API's own pool (<see cref="NewsSessions.QueryAsync"/>): the key is
+/// The read API's queries, SQL by hand on the read API's own pool (<see cref="ReadSessions"/>): the key is
 /// binary and EF Core cannot express "(time, key) after the cursor" on it, and a page is one statement that walks one
 /// index. Every query's cost is bounded whatever the history holds (docs/decisions/0012-bounded-reads.md): a list
 /// walks an index newest first and, where a filter is not served by that index, examines at most
 /// <see cref="ReadOptions.ScanRows"/> rows of it; the aggregates read one row per symbol or a few index steps per source.
 /// </summary>
-public sealed class NewsReader(NewsSessions sessions, IOptions<ReadOptions> options)
+public sealed class NewsReader(ReadSessions sessions, IOptions<ReadOptions> options)
 {
     private readonly int _scanRows = options.Value.ScanRows;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using MySqlConnector;
 
-namespace Finstage.Storage.Infrastructure;
+namespace Finstage.Storage.Writing;
 
 /// <summary>
 /// Adds command parameters with their MySQL type already set. MySqlConnector infers a parameter's type from its value

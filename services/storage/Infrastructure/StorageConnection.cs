@@ -1,6 +1,4 @@
-using Finstage.Storage.Infrastructure;
-
-namespace Finstage.Storage;
+namespace Finstage.Storage.Infrastructure;
 
 /// <summary>The news database's connection strings: one pool for ingest (and the readiness probe), one for the read API.</summary>
 public sealed class StorageConnection
