@@ -76,7 +76,7 @@ public static class Extensions
         app.UseProblemResponses();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapGet("/", () => Results.Redirect("/scalar/v1")).ExcludeFromDescription();
+        app.MapNewsPage();
         app.MapNewsApi();
         app.MapNewsStream();
         return app;
