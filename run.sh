@@ -81,6 +81,8 @@ if $offline; then
   export Sources__investing__BaseUrl="$feeds"
   export Sources__yahoo__RequestsPerSecond=50 Sources__yahoo__Burst=20
   export Sources__investing__RequestsPerSecond=50 Sources__investing__Burst=20
+  # The scheduler's budget per polling round follows the crawler's rate.
+  export Schedule__Sources__yahoo__RequestsPerSecond=50 Schedule__Sources__investing__RequestsPerSecond=50
 fi
 start_service crawler services/crawler/Finstage.Crawler.csproj http://127.0.0.1:5081/health/ready
 start_service scheduler services/scheduler/Finstage.Scheduler.csproj http://127.0.0.1:5080/health/ready

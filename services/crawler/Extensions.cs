@@ -69,6 +69,7 @@ public static class Extensions
             // Crawls asked for by hand wait in a queue of their own, so scheduled cycles keep their cadence
             // (docs/decisions/0013-manual-crawls.md); both share each host's token bucket below.
             bus.AddConsumer<FetchManualNewsConsumer>(typeof(FetchManualNewsConsumerDefinition));
+            bus.AddConsumer<CheckFeedConsumer>();
         });
         return builder;
     }

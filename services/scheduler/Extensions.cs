@@ -1,7 +1,10 @@
 using Finstage.Hangfire.MySql;
 using Finstage.Scheduler.Apis;
 using Finstage.Scheduler.Infrastructure;
+using Finstage.Contracts;
+using Finstage.Scheduler.Consumers;
 using Finstage.Scheduler.Jobs;
+using Finstage.Scheduler.Watchlist;
 using Finstage.ServiceDefaults;
 using Hangfire;
 using Microsoft.Extensions.Options;
@@ -46,6 +49,14 @@ public static class Extensions
             // Recurring jobs and retries start within a second of their time, not Hangfire's default 15 s.
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
         });
+        services.AddOptions<PollingOptions>().BindConfiguration(PollingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<WatchlistStore>();
+        services.AddSingleton<RoundPlanner>();
+        services.AddSingleton<PollingLoad>();
+        services.AddSingleton(provider => new PollingRule(
+            provider.GetRequiredService<IOptionsMonitor<PollingOptions>>(), provider.GetRequiredService<TimeProvider>(), Random.Shared));
+        // After the schema check, before the recurring jobs: the first polling round finds the seeded entries.
+        services.AddHostedService<SeedWatchlist>();
         services.AddSingleton<CrawlFanOut>();
         services.AddSingleton<ManualCrawlBudget>();
         services.AddSingleton<SchedulerMetrics>();
@@ -58,7 +69,12 @@ public static class Extensions
         // Its own pages carry the token (a meta tag its script sends as a header) and the cookie.
         services.AddAntiforgery();
 
-        builder.AddFinstageBus(_ => { });
+        builder.AddFinstageBus(bus =>
+        {
+            bus.AddConsumer<CrawlResultsConsumer>(typeof(CrawlResultsConsumerDefinition));
+            // The crawler answers; the scheduler never fetches a feed itself.
+            bus.AddRequestClient<CheckFeed>();
+        });
         services.AddProblemDetails();
         services.AddOpenApi();
         return builder;
@@ -78,7 +94,12 @@ public static class Extensions
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapGet("/", () => Results.Redirect("/hangfire")).ExcludeFromDescription();
-        app.MapCrawlsApi();
+        // The control API changes what is crawled: the dashboard's rule (loopback, or the configured credentials) guards it.
+        var access = new DashboardAccessFilter(dashboard);
+        RouteGroupBuilder Protect(RouteGroupBuilder group) => group.AddEndpointFilter(async (context, next) =>
+            access.Authorize(context.HttpContext) ? await next(context) : TypedResults.Unauthorized());
+        app.MapCrawlsApi(Protect);
+        app.MapWatchlistApi(Protect);
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using Finstage.ServiceDefaults;
 using Finstage.Storage.Apis;
 using Finstage.Storage.Consumers;
+using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
 using Finstage.Storage.Reading;
 using Finstage.Storage.Stream;
@@ -62,6 +63,7 @@ public static class Extensions
             bus.AddConsumer<RecordCrawlFailedConsumer>(typeof(RecordCrawlFailedConsumerDefinition));
             bus.AddConsumer<ArticlesStoredStreamConsumer>(typeof(ArticlesStoredStreamConsumerDefinition));
         });
+        services.AddArticleEvents();
 
         services.AddProblemDetails();
         // The read API's types from generated code (enums by name, as StorageJsonContext says). No

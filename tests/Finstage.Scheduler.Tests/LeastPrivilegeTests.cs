@@ -28,6 +28,8 @@ public sealed class LeastPrivilegeTests(SchedulerFixture scheduler)
             ["ConnectionStrings:Hangfire"] = TestServers.AsRuntimeUser(database),
             ["Hangfire:JobExpirationCheckInterval"] = "00:00:01",
             ["Hangfire:CountersAggregateInterval"] = "00:00:01",
+            // A database of its own: the crawl results of the main host's watchlist are not its to take.
+            ["Polling:ResultsQueue"] = "scheduler-tests-privilege-results",
         });
         try
         {
@@ -69,6 +71,24 @@ public sealed class LeastPrivilegeTests(SchedulerFixture scheduler)
         failure.Message.ShouldContain("dotnet Finstage.Scheduler.dll migrate");
         failure.Message.ShouldContain("ConnectionStrings__HangfireMigrations");
         (await ScalarAsync(database, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()")).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Scheduler_RefusesToStartNamingTheMigrateStep_WhenOnlyTheWatchlistTablesAreMissing()
+    {
+        // A database migrated by a build from before the watchlist: Hangfire's tables only.
+        var database = await TestServers.CreateDatabaseAsync("finstage_scheduler_privilege_no_watchlist", Cancel);
+        MySqlStorage.InstallSchema(database);
+        var factory = scheduler.Create(new Dictionary<string, string?> { ["ConnectionStrings:Hangfire"] = TestServers.AsRuntimeUser(database) });
+
+        var failure = Should.Throw<Finstage.ServiceDefaults.SchemaNotMigratedException>(() => factory.Services);
+        scheduler.RestoreHangfireGlobals();
+
+        failure.Message.ShouldContain("watchlist_entries, watchlist_seeds are missing");
+        failure.Message.ShouldContain("dotnet Finstage.Scheduler.dll migrate");
+        // The migrate step brings them.
+        (await MigrateCommandAsync(database)).ShouldBe(0);
+        (await ScalarAsync(database, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'watchlist%'")).ShouldBe(2);
     }
 
     [Fact(Timeout = 60_000)]

@@ -1,4 +1,5 @@
 using Finstage.Scheduler.Jobs;
+using Finstage.Scheduler.Watchlist;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -76,7 +77,30 @@ public sealed class ManualCrawlBudgetTests
         budget.TryBook("yahoo", 10_000).MaxSymbols.ShouldBe(840);
     }
 
-    private static ManualCrawlBudget Budget(TimeProvider clock, SymbolGroup? group = null)
+    [Fact(Timeout = 10_000)]
+    public void TryBook_LeavesAdaptivePollingItsShareOfTheRate_WhenTheWatchlistAsksForIt()
+    {
+        var load = new PollingLoad();
+        // The last polling round found yahoo's entries asking half a request a second (say 90 entries every 3 minutes).
+        load.Update(new Dictionary<string, double> { ["yahoo"] = 0.5 });
+        var budget = Budget(new FakeTimeProvider(Noon), load: load);
+
+        var quote = budget.TryBook("yahoo", 10_000);
+
+        // (2 - 0.5) requests a second for ten minutes.
+        quote.MaxSymbols.ShouldBe(900);
+        quote.Explain().ShouldContain("(0.5/s of them for its schedule)");
+    }
+
+    [Fact(Timeout = 10_000)]
+    public void TryBook_CountsNoCron_WhenTheSourcesGroupIsPolledAdaptively()
+    {
+        var budget = Budget(new FakeTimeProvider(Noon), new SymbolGroup { Source = "yahoo", Symbols = ["A", "B"] });
+
+        budget.TryBook("yahoo", 10_000).MaxSymbols.ShouldBe(1200);
+    }
+
+    private static ManualCrawlBudget Budget(TimeProvider clock, SymbolGroup? group = null, PollingLoad? load = null)
     {
         var options = new ScheduleOptions
         {
@@ -90,7 +114,7 @@ public sealed class ManualCrawlBudgetTests
         {
             options.Groups["yahoo"] = group;
         }
-        return new ManualCrawlBudget(new FixedOptions(options), clock);
+        return new ManualCrawlBudget(new FixedOptions(options), load ?? new PollingLoad(), clock);
     }
 
     private sealed class FixedOptions(ScheduleOptions value) : IOptionsMonitor<ScheduleOptions>

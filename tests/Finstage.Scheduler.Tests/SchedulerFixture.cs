@@ -113,6 +113,8 @@ public sealed class SchedulerFixture : IAsyncLifetime
             web.UseSetting("Schedule:Groups:investing:Source", "investing");
             web.UseSetting("Schedule:Groups:investing:Cron", "0 0 1 1 *");
             web.UseSetting("Schedule:Groups:investing:Symbols:0", "ECONOMY");
+            // A source for feeds by URL, as shipped: the watchlist accepts entries of the sources the scheduler knows.
+            web.UseSetting("Schedule:Sources:feed:RequestsPerSecond", "1");
             foreach (var (key, value) in more ?? new Dictionary<string, string?>())
             {
                 web.UseSetting(key, value);

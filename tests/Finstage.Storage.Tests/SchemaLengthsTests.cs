@@ -32,6 +32,9 @@ public sealed class SchemaLengthsTests
         [("crawl_runs", nameof(CrawlRun.Status))] = ColumnLimits.Status,
         [("crawl_runs", nameof(CrawlRun.FailureReason))] = FieldLengths.FailureReason,
         [("crawl_runs", nameof(CrawlRun.FailureDetail))] = FieldLengths.Detail,
+        [("article_events", nameof(Events.ArticleEvent.Source))] = FieldLengths.Source,
+        [("article_events", nameof(Events.ArticleEvent.Symbol))] = FieldLengths.Symbol,
+        [("article_event_cursors", nameof(Events.ArticleEventCursor.Name))] = ColumnLimits.EventCursorName,
     };
 
     [Fact]

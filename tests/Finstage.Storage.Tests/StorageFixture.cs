@@ -80,7 +80,7 @@ public sealed class StorageFixture : IAsyncLifetime
         await using var connection = new MySqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new MySqlCommand(
-            "SET FOREIGN_KEY_CHECKS = 0; TRUNCATE TABLE `article_symbols`; TRUNCATE TABLE `articles`; TRUNCATE TABLE `crawl_runs`; TRUNCATE TABLE `symbol_stats`; SET FOREIGN_KEY_CHECKS = 1;",
+            "SET FOREIGN_KEY_CHECKS = 0; TRUNCATE TABLE `article_symbols`; TRUNCATE TABLE `articles`; TRUNCATE TABLE `crawl_runs`; TRUNCATE TABLE `symbol_stats`; TRUNCATE TABLE `article_events`; SET FOREIGN_KEY_CHECKS = 1;",
             connection);
         await command.ExecuteNonQueryAsync();
     }

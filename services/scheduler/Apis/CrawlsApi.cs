@@ -1,13 +1,13 @@
 using Finstage.Contracts;
 using Finstage.Scheduler.Jobs;
+using Finstage.Scheduler.Watchlist;
 using Hangfire;
-using Hangfire.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Finstage.Scheduler.Apis;
 
-/// <summary>Crawls by hand and the watchlist.</summary>
+/// <summary>Crawls by hand.</summary>
 public static class CrawlsApi
 {
     /// <summary>The body of POST /api/crawls: a source, and the symbols to crawl (all of the source's when omitted).</summary>
@@ -16,28 +16,24 @@ public static class CrawlsApi
     /// <summary>What POST /api/crawls answers: the cycle that will carry the requests.</summary>
     public sealed record CrawlAccepted(Guid CycleId, string JobId, string Source, int Symbols);
 
-    /// <summary>One group of the watchlist, with its recurring job's times.</summary>
-    public sealed record WatchlistGroup(
-        string Name, string Source, string Cron, IReadOnlyList<string> Symbols, DateTime? NextRunAt, DateTime? LastRunAt);
-
-    public static IEndpointRouteBuilder MapCrawlsApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapCrawlsApi(this IEndpointRouteBuilder app, Func<RouteGroupBuilder, RouteGroupBuilder> protect)
     {
-        var api = app.MapGroup("/api").WithTags("Crawls");
+        var api = protect(app.MapGroup("/api").WithTags("Crawls"));
         api.MapPost("/crawls", RequestCrawl).WithSummary("Start a crawl")
             .WithDescription("Starts a crawl cycle now for a source, over the given symbols or all of its watchlist; answers the cycle id. " +
                 "Manual crawls wait in a queue of their own, behind earlier manual ones but never ahead of the schedule; a request that " +
                 "could not be fetched within its time to live at the source's rate is refused with 400, and 'maxSymbols' says how many it could take.");
-        api.MapGet("/watchlist", GetWatchlist).WithSummary("Watchlist").WithDescription("The configured groups of symbols, their sources, crons and next runs.");
         return app;
     }
 
-    public static Results<Accepted<CrawlAccepted>, ValidationProblem> RequestCrawl(
-        CrawlRequest? request, IBackgroundJobClient jobs, IOptionsMonitor<ScheduleOptions> schedule, ManualCrawlBudget budget)
+    public static async Task<Results<Accepted<CrawlAccepted>, ValidationProblem>> RequestCrawl(
+        CrawlRequest? request, IBackgroundJobClient jobs, IOptionsMonitor<ScheduleOptions> schedule, ManualCrawlBudget budget,
+        WatchlistStore watchlist, CancellationToken cancellationToken)
     {
         var options = schedule.CurrentValue;
         var errors = new Dictionary<string, string[]>();
         var source = request?.Source?.Trim();
-        var known = options.Groups.Values.Select(group => group.Source).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var known = WatchlistApi.KnownSources(options);
         if (string.IsNullOrEmpty(source))
         {
             errors["source"] = [$"'source' is required: one of {string.Join(", ", known)}."];
@@ -46,9 +42,12 @@ public static class CrawlsApi
         {
             errors["source"] = [$"'{source}' is not a configured source; configured: {string.Join(", ", known)}."];
         }
+        // Omitted symbols mean the source's whole watchlist as it is now: the database's enabled entries.
         var symbols = request?.Symbols is { } given
             ? given.Select(symbol => symbol?.Trim() ?? "").ToArray()
-            : source is null ? [] : [.. options.SymbolsOf(source)];
+            : source is null || errors.Count > 0 ? [] : [.. (await watchlist.ListAsync(cancellationToken))
+                .Where(entry => entry.Enabled && string.Equals(entry.Source, source, StringComparison.OrdinalIgnoreCase))
+                .Select(entry => entry.Symbol)];
         // No ticker holds a control character; one would reach the crawler's URLs and the database.
         if (symbols.Any(symbol => symbol.Length is 0 or > FieldLengths.Symbol || symbol.Any(char.IsControl)))
         {
@@ -80,20 +79,5 @@ public static class CrawlsApi
         var cycleId = Guid.NewGuid();
         var jobId = jobs.Enqueue<CrawlFanOut>(job => job.RunRequestAsync(canonicalSource, symbols, cycleId, CancellationToken.None));
         return TypedResults.Accepted($"/hangfire/jobs/details/{jobId}", new CrawlAccepted(cycleId, jobId, canonicalSource, distinct));
-    }
-
-    public static Ok<List<WatchlistGroup>> GetWatchlist(IOptionsMonitor<ScheduleOptions> schedule, JobStorage storage)
-    {
-        using var connection = storage.GetConnection();
-        var recurring = connection.GetRecurringJobs().ToDictionary(job => job.Id, StringComparer.OrdinalIgnoreCase);
-        var groups = schedule.CurrentValue.Groups
-            .OrderBy(pair => pair.Key, StringComparer.Ordinal)
-            .Select(pair =>
-            {
-                var job = recurring.GetValueOrDefault(RegisterRecurringJobs.JobIdPrefix + pair.Key.ToLowerInvariant());
-                return new WatchlistGroup(pair.Key, pair.Value.Source, pair.Value.Cron, pair.Value.Symbols, job?.NextExecution, job?.LastExecution);
-            })
-            .ToList();
-        return TypedResults.Ok(groups);
     }
 }

@@ -25,9 +25,11 @@ public sealed class DashboardOptions
 /// <summary>Lets loopback callers in, and others only with the configured Basic credentials.</summary>
 internal sealed class DashboardAccessFilter(DashboardOptions options) : IDashboardAuthorizationFilter
 {
-    public bool Authorize(DashboardContext context)
+    public bool Authorize(DashboardContext context) => Authorize(context.GetHttpContext());
+
+    /// <summary>The same rule for the control API (<c>/api/crawls</c>, <c>/api/watchlist</c>): it changes what is crawled.</summary>
+    public bool Authorize(HttpContext http)
     {
-        var http = context.GetHttpContext();
         var remote = http.Connection.RemoteIpAddress;
         // No remote address means an in-process caller (the test server), which is local too.
         if (remote is null || IPAddress.IsLoopback(remote))

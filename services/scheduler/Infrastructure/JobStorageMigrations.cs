@@ -38,6 +38,8 @@ public static class JobStorageMigrations
     {
         var before = MySqlStorage.GetInstalledSchemaVersion(connectionString, options);
         MySqlStorage.InstallSchema(connectionString, options);
+        // The watchlist lives beside the job storage and is migrated with it.
+        Watchlist.WatchlistSchema.Install(connectionString);
         return before;
     }
 
@@ -78,6 +80,14 @@ internal sealed class RequireMigratedJobStorage(
         {
             throw new SchemaNotMigratedException(JobStorageMigrations.NotMigratedMessage(
                 new MySqlConnectionStringBuilder(connectionString).Database, options.TablesPrefix, installed));
+        }
+        var missing = Watchlist.WatchlistSchema.Missing(connectionString);
+        if (missing.Count > 0)
+        {
+            throw new SchemaNotMigratedException(
+                $"The watchlist's tables {string.Join(", ", missing)} are missing in database '{new MySqlConnectionStringBuilder(connectionString).Database}'. " +
+                "Run the migrate step first, as a user that may change the schema: `dotnet Finstage.Scheduler.dll migrate` " +
+                $"with ConnectionStrings__{JobStorageMigrations.ConnectionName} set (see README, Running).");
         }
         logger.LogInformation("Hangfire's tables {Prefix}* are at version {Version}", options.TablesPrefix, installed);
         return Task.CompletedTask;

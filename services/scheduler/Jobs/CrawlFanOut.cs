@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Finstage.Contracts;
+using Finstage.Scheduler.Watchlist;
 using Finstage.ServiceDefaults;
 using Hangfire;
 using Hangfire.Server;
@@ -21,35 +22,125 @@ public sealed class CrawlFanOut(
     IBus bus,
     IOptions<BusOptions> busOptions,
     IOptionsMonitor<ScheduleOptions> schedule,
+    IOptionsMonitor<PollingOptions> polling,
+    WatchlistStore watchlist,
+    RoundPlanner planner,
+    PollingLoad load,
     JobStorage storage,
     SchedulerMetrics metrics,
     TimeProvider clock,
     ILogger<CrawlFanOut> logger)
 {
+    /// <summary>The recurring job that publishes the due entries of the watchlist.</summary>
+    public const string PollJobId = "poll-watchlist";
+
     private static readonly Uri ManualQueue = new("queue:" + Queues.ManualCrawls);
 
-    /// <summary>Runs a configured group; the recurring job of each group calls this.</summary>
+    /// <summary>
+    /// One round of adaptive polling: publishes the watchlist's due entries within each host's budget for the round
+    /// (<see cref="RoundPlanner"/>), and marks them requested. The recurring job <see cref="PollJobId"/> runs it every
+    /// <see cref="PollingOptions.Round"/>; a round that finds the previous one still running steps aside.
+    /// </summary>
+    // A round is superseded by the next within seconds: a failed one is not worth retrying.
+    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [JobDisplayName("Poll the watchlist")]
+    public async Task<int> RunDueAsync(PerformContext? context, CancellationToken cancellationToken)
+    {
+        using var connection = storage.GetConnection();
+        IDisposable lease;
+        try
+        {
+            lease = connection.AcquireDistributedLock("finstage:fan-out:poll", TimeSpan.Zero);
+        }
+        catch (DistributedLockTimeoutException)
+        {
+            logger.LogDebug("The previous polling round is still running; this one is skipped");
+            return 0;
+        }
+        using (lease)
+        {
+            var options = schedule.CurrentValue;
+            var round = polling.CurrentValue;
+            var now = clock.GetUtcNow();
+            var swept = options.SweptGroups();
+            load.Update(await watchlist.DemandAsync(swept, cancellationToken));
+            var due = await watchlist.DueAsync(swept, now, cancellationToken);
+            if (due.Count == 0)
+            {
+                return 0;
+            }
+            var inFlight = await watchlist.InFlightAsync(now, cancellationToken);
+            var chosen = planner.Plan(due, entry => RateForSchedule(options, entry, now), inFlight, round.Round, round.PriorityWeight, now);
+            var cycleId = DeterministicGuid("cycle:" + (context?.BackgroundJob.Id ?? Guid.NewGuid().ToString()));
+            var notAfter = now + options.RequestTimeToLive;
+            var requests = chosen
+                .Select(entry => new CrawlRequested(
+                    DeterministicGuid($"crawl:{cycleId:N}:{entry.Source}:{entry.Symbol}"), cycleId, entry.Source, entry.Symbol, now, notAfter, entry.FeedUrl))
+                .ToList();
+            await PublishAllAsync(requests, manualQueue: null, cancellationToken);
+            // After the publish: a round that failed half-way publishes its entries again (the same crawl ids) rather than
+            // leaving them marked as requested for a whole time to live.
+            await watchlist.MarkRequestedAsync([.. chosen.Select(entry => entry.Id)], now, notAfter, cancellationToken);
+            foreach (var host in chosen.GroupBy(entry => entry.Source))
+            {
+                metrics.RecordFanOut(host.Key, host.Count());
+            }
+            if (chosen.Count < due.Count)
+            {
+                logger.LogInformation("Polling round {CycleId}: requested {Count} of {Due} due entries; the rest wait for their hosts' budget",
+                    cycleId, chosen.Count, due.Count);
+            }
+            return chosen.Count;
+        }
+    }
+
+    // The source's rate, less what swept groups of the same source take of it; a feed URL's host has the source's rate to itself.
+    private static double RateForSchedule(ScheduleOptions options, DueEntry entry, DateTimeOffset now)
+    {
+        var rate = options.RequestsPerSecondOf(entry.Source);
+        if (entry.FeedUrl is not null)
+        {
+            return rate;
+        }
+        var window = options.RequestTimeToLive;
+        var swept = ManualCrawlBudget.SweptCrawls(options, entry.Source, now, now + window) / window.TotalSeconds;
+        return Math.Max(0, rate - swept);
+    }
+
+    /// <summary>Runs a swept group (one with a <c>Cron</c>): every enabled entry of the group, as the recurring job of the group does.</summary>
     // A fan-out fails almost only because the broker is away, and a broker restarts in seconds: retry
     // soon, then back off (about five minutes in all), rather than Hangfire's random 15 s to 3 min.
     [AutomaticRetry(Attempts = 5, DelaysInSeconds = [10, 20, 40, 80, 160], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Crawl group {0}")]
     public async Task<int> RunGroupAsync(string group, PerformContext? context, CancellationToken cancellationToken)
     {
-        if (!schedule.CurrentValue.Groups.TryGetValue(group, out var symbols))
+        if (!schedule.CurrentValue.Groups.TryGetValue(group, out var configured))
         {
             logger.LogWarning("Group {Group} is no longer configured; nothing to crawl", group);
             return 0;
         }
+        // The watchlist in the database is the truth: what was paused or removed through the API is not crawled.
+        var entries = (await watchlist.GroupAsync(group, cancellationToken))
+            .Where(entry => string.Equals(entry.Source, configured.Source, StringComparison.OrdinalIgnoreCase)).ToList();
         // The job id names the run, so every retry of it is the same cycle.
         var cycleId = DeterministicGuid("cycle:" + (context?.BackgroundJob.Id ?? Guid.NewGuid().ToString()));
-        return await FanOutAsync("group:" + group, symbols.Source, symbols.Symbols, cycleId, byHand: false, cancellationToken);
+        return await FanOutAsync(
+            "group:" + group, configured.Source, [.. entries.Select(entry => entry.Symbol)], cycleId, byHand: false, cancellationToken, FeedUrls(entries));
     }
 
     /// <summary>Runs a crawl asked for by hand (POST /api/crawls), under the cycle id already handed out.</summary>
     [AutomaticRetry(Attempts = 5, DelaysInSeconds = [10, 20, 40, 80, 160], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Crawl {0} by request")]
-    public Task<int> RunRequestAsync(string source, string[] symbols, Guid cycleId, CancellationToken cancellationToken) =>
-        FanOutAsync("request:" + cycleId, source, symbols, cycleId, byHand: true, cancellationToken);
+    public async Task<int> RunRequestAsync(string source, string[] symbols, Guid cycleId, CancellationToken cancellationToken)
+    {
+        // A symbol that names a feed by URL on the watchlist is fetched from that URL by hand too.
+        var entries = (await watchlist.ListAsync(cancellationToken))
+            .Where(entry => entry.FeedUrl is not null && string.Equals(entry.Source, source, StringComparison.OrdinalIgnoreCase));
+        return await FanOutAsync("request:" + cycleId, source, symbols, cycleId, byHand: true, cancellationToken, FeedUrls(entries));
+    }
+
+    private static Dictionary<string, string> FeedUrls(IEnumerable<WatchlistEntry> entries) =>
+        entries.Where(entry => entry.FeedUrl is not null).ToDictionary(entry => entry.Symbol, entry => entry.FeedUrl!, StringComparer.Ordinal);
 
     /// <summary>
     /// Publishes a cycle over the given symbols as a group's scheduled run does, without a group in the
@@ -59,7 +150,8 @@ public sealed class CrawlFanOut(
         FanOutAsync("cycle:" + cycleId, source, symbols, cycleId, byHand: false, cancellationToken);
 
     private async Task<int> FanOutAsync(
-        string lockName, string source, IReadOnlyList<string> symbols, Guid cycleId, bool byHand, CancellationToken cancellationToken)
+        string lockName, string source, IReadOnlyList<string> symbols, Guid cycleId, bool byHand, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? feedUrls = null)
     {
         // A run never overlaps itself: if the previous one still holds the lock, this one steps aside.
         using var connection = storage.GetConnection();
@@ -79,27 +171,33 @@ public sealed class CrawlFanOut(
             var notAfter = now + schedule.CurrentValue.RequestTimeToLive;
             var requests = symbols.Distinct(StringComparer.Ordinal)
                 .Select(symbol => new CrawlRequested(
-                    DeterministicGuid($"crawl:{cycleId:N}:{source}:{symbol}"), cycleId, source, symbol, now, notAfter))
+                    DeterministicGuid($"crawl:{cycleId:N}:{source}:{symbol}"), cycleId, source, symbol, now, notAfter,
+                    feedUrls?.GetValueOrDefault(symbol)))
                 .ToList();
-            // Each publish has Bus:PublishTimeout to be confirmed, counted from when it is sent: a
-            // deadline for the whole fan-out would fail a large watchlist on a busy machine although
-            // the broker confirms every request. A bounded number in flight keeps the pipeline full.
-            var fanOut = new ParallelOptions
-            {
-                MaxDegreeOfParallelism = schedule.CurrentValue.MaxPublishesInFlight,
-                CancellationToken = cancellationToken,
-            };
             // Sent by name, not published: a publish would reach fetch-news too, and every other queue bound to the request's type.
             var manualQueue = byHand ? await bus.GetSendEndpoint(ManualQueue) : null;
-            await Parallel.ForEachAsync(requests, fanOut, async (request, ct) =>
-            {
-                using var deadline = busOptions.PublishDeadline(ct);
-                await PublishAsync(request, manualQueue, deadline.Token);
-            });
+            await PublishAllAsync(requests, manualQueue, cancellationToken);
             metrics.RecordFanOut(source, requests.Count);
             logger.LogInformation("Cycle {CycleId}: requested {Count} {Source} crawls{ByHand}", cycleId, requests.Count, source, byHand ? " by hand" : "");
             return requests.Count;
         }
+    }
+
+    private async Task PublishAllAsync(IReadOnlyList<CrawlRequested> requests, ISendEndpoint? manualQueue, CancellationToken cancellationToken)
+    {
+        // Each publish has Bus:PublishTimeout to be confirmed, counted from when it is sent: a
+        // deadline for the whole fan-out would fail a large watchlist on a busy machine although
+        // the broker confirms every request. A bounded number in flight keeps the pipeline full.
+        var fanOut = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = schedule.CurrentValue.MaxPublishesInFlight,
+            CancellationToken = cancellationToken,
+        };
+        await Parallel.ForEachAsync(requests, fanOut, async (request, ct) =>
+        {
+            using var deadline = busOptions.PublishDeadline(ct);
+            await PublishAsync(request, manualQueue, deadline.Token);
+        });
     }
 
     // Each symbol's crawl is its own subtree of the job's trace, so one symbol can be followed

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Cronos;
+using Finstage.Scheduler.Watchlist;
 using Microsoft.Extensions.Options;
 
 namespace Finstage.Scheduler.Jobs;
@@ -7,14 +8,15 @@ namespace Finstage.Scheduler.Jobs;
 /// <summary>
 /// Decides whether a crawl asked for by hand can be fetched within its time to live, and if so books it.
 /// Manual crawls wait in one queue of their own and drain at their sources' rates, less what each source's
-/// schedule takes of its rate; the book is when that queue is expected to be empty.
+/// schedule takes of its rate (its swept groups' crons, and what adaptive polling asks, <see cref="PollingLoad"/>);
+/// the book is when that queue is expected to be empty.
 /// </summary>
 /// <remarks>
 /// The book lives in this process: a second scheduler keeps its own, and a restart forgets it. It assumes
 /// the crawler keeps up with each source's rate, and counts the whole manual queue ahead of a request,
 /// whatever its sources, as the queue is first in, first out (docs/decisions/0013-manual-crawls.md).
 /// </remarks>
-public sealed class ManualCrawlBudget(IOptionsMonitor<ScheduleOptions> schedule, TimeProvider clock)
+public sealed class ManualCrawlBudget(IOptionsMonitor<ScheduleOptions> schedule, PollingLoad load, TimeProvider clock)
 {
     private readonly Lock _gate = new();
     private DateTimeOffset _drainedAt = DateTimeOffset.MinValue;
@@ -26,7 +28,7 @@ public sealed class ManualCrawlBudget(IOptionsMonitor<ScheduleOptions> schedule,
         var now = clock.GetUtcNow();
         var timeToLive = options.RequestTimeToLive;
         var rate = options.RequestsPerSecondOf(source);
-        var scheduled = Math.Min(rate, ScheduledCrawls(options, source, now, now + timeToLive) / timeToLive.TotalSeconds);
+        var scheduled = Math.Min(rate, (SweptCrawls(options, source, now, now + timeToLive) / timeToLive.TotalSeconds) + load.DemandOf(source));
         var manualRate = rate - scheduled;
         lock (_gate)
         {
@@ -42,17 +44,17 @@ public sealed class ManualCrawlBudget(IOptionsMonitor<ScheduleOptions> schedule,
         }
     }
 
-    /// <summary>Crawls of <paramref name="source"/> its groups' crons will request between the two times.</summary>
-    private static double ScheduledCrawls(ScheduleOptions options, string source, DateTimeOffset from, DateTimeOffset to) =>
+    /// <summary>Crawls of <paramref name="source"/> its swept groups' crons will request between the two times.</summary>
+    internal static double SweptCrawls(ScheduleOptions options, string source, DateTimeOffset from, DateTimeOffset to) =>
         options.Groups.Values
-            .Where(group => string.Equals(group.Source, source, StringComparison.OrdinalIgnoreCase))
+            .Where(group => group.Cron is not null && string.Equals(group.Source, source, StringComparison.OrdinalIgnoreCase))
             .Sum(group => (double)Occurrences(group.Cron, from, to) * group.Symbols.Distinct(StringComparer.Ordinal).Count());
 
     // As Hangfire reads a cron: with seconds when it has six fields, in UTC as every group's job is registered.
-    private static int Occurrences(string cron, DateTimeOffset from, DateTimeOffset to)
+    private static int Occurrences(string? cron, DateTimeOffset from, DateTimeOffset to)
     {
-        var format = cron.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
-        return CronExpression.TryParse(cron, format, out var expression)
+        var format = (cron ?? "").Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
+        return cron is not null && CronExpression.TryParse(cron, format, out var expression)
             ? expression.GetOccurrences(from, to, TimeZoneInfo.Utc, fromInclusive: false, toInclusive: true).Count()
             : 0;
     }

@@ -1,4 +1,5 @@
 using Finstage.Contracts;
+using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
 using Finstage.Storage.Reading;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,15 +16,17 @@ public static class NewsApi
         var api = app.MapGroup("/api").WithTags("News")
             .AddEndpointFilter(AnswerUnavailableReadsAsync)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        api.MapGet("/news", ListNewsAsync).WithSummary("List news")
+        api.MapGet("/news", ListNewsAsync).WithSummary("List news").AddEndpointFilter(EntityTags.ValidateAsync)
             .WithDescription(
                 "News, newest first, filtered by symbol, source, time range (inclusive, UTC) and text (a substring, any case, of the title or the whole summary); " +
                 $"keyset-paged: pass nextCursor back as cursor. Each summary is cut to its first {ColumnLimits.SummaryPreview} characters (summaryTruncated says so, " +
                 "summaryLength is the whole length; GET /api/news/{id} has it whole). With text, or with symbol and source together, one request " +
                 "examines at most Reads:ScanRows (5,000) of the newest articles in range: a page can then be short, even empty, while nextCursor " +
-                "goes on with the older ones; the list is over only when nextCursor is null.");
-        api.MapGet("/news/{id}", GetArticleAsync).WithSummary("Get an article")
-            .WithDescription("One article by its id (32 hex digits), with its whole summary and every symbol it belongs to.");
+                "goes on with the older ones; the list is over only when nextCursor is null. The answer's ETag is its body's hash: send it " +
+                "back in If-None-Match to get 304 Not Modified while nothing changed.");
+        api.MapGet("/news/{id}", GetArticleAsync).WithSummary("Get an article").AddEndpointFilter(EntityTags.ValidateAsync)
+            .WithDescription("One article by its id (32 hex digits), with its whole summary and every symbol it belongs to; with an ETag, " +
+                "and 304 Not Modified for an If-None-Match that names it.");
         api.MapGet("/symbols", ListSymbolsAsync).WithSummary("List symbols").WithDescription("Every symbol with its article count, newest article and last crawl.");
         api.MapGet("/crawls", ListCrawlsAsync).WithSummary("List crawl runs")
             .WithDescription(

@@ -11,4 +11,7 @@ internal static class ColumnLimits
 
     /// <summary>A crawl run's status, kept by the name of its <see cref="CrawlStatus"/>.</summary>
     public const int Status = 16;
+
+    /// <summary>The name of an outbox cursor (<c>article_event_cursors.name</c>: <c>stored</c>, <c>relayed</c>).</summary>
+    public const int EventCursorName = 32;
 }

@@ -18,6 +18,9 @@ internal sealed record ArticleRow(
     DateTime SortAt,
     DateTime SeenAt)
 {
+    /// <summary>The crawler made <see cref="Title"/> (the feed gave none): carried by events, not stored.</summary>
+    public bool TitleDerived { get; init; }
+
     /// <summary>How far after its first sighting a publication date is still trusted to order an article.</summary>
     public static readonly TimeSpan TrustedLead = TimeSpan.FromDays(1);
 
@@ -40,8 +43,20 @@ internal sealed record ArticleRow(
             FieldLengths.Fit(article.ExternalId, FieldLengths.ExternalId),
             publishedAt,
             sortAt,
-            now);
+            now)
+        {
+            TitleDerived = article.TitleDerived,
+        };
     }
+
+    /// <summary>The article as an <see cref="ArticlesStored"/> event carries it.</summary>
+    public StoredArticle AsStored() => new(
+        ArticleId.ToHex(Id),
+        Url,
+        Title,
+        PublishedAt is { } published ? new DateTimeOffset(published, TimeSpan.Zero) : null,
+        Publisher,
+        TitleDerived);
 
     public ArticleRow FilledFrom(ArticleRow other) => this with
     {

@@ -1,4 +1,5 @@
 using Finstage.Contracts;
+using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
 
 namespace Finstage.Storage.Writing;
@@ -17,6 +18,7 @@ internal sealed class CrawlBatchPlan
     private readonly List<ArticleRow> _rows = [];
     private readonly Dictionary<(string Key, string Source), int> _rowOf = [];
     private readonly List<(NewsCrawled Crawl, List<byte[]> ArticleIds)> _crawls = [];
+    private readonly List<NewArticles> _newArticles = [];
 
     private CrawlBatchPlan()
     {
@@ -29,6 +31,12 @@ internal sealed class CrawlBatchPlan
     public IReadOnlyList<ArticleRow> Articles => [.. _rows.OrderBy(row => row.Id, ByteOrder.Instance)];
 
     public IReadOnlyCollection<byte[]> ArticleIds => [.. _articles.Values.Select(row => row.Id)];
+
+    /// <summary>
+    /// After <see cref="Resolve"/>: each crawl that stored articles for the first time, with those articles
+    /// (as first seen in the batch), in batch order; what the batch's <c>ArticlesStored</c> events carry.
+    /// </summary>
+    public IReadOnlyList<NewArticles> NewArticles => _newArticles;
 
     public static CrawlBatchPlan Create(IEnumerable<NewsCrawled> crawls, DateTime now)
     {
@@ -81,9 +89,11 @@ internal sealed class CrawlBatchPlan
         var known = new Dictionary<string, DateTime>(stored, StringComparer.Ordinal);
         var links = new Dictionary<(string, string), LinkRow>();
         var runs = new List<CrawlRun>(_crawls.Count);
+        _newArticles.Clear();
         foreach (var (crawl, ids) in _crawls)
         {
             int fresh = 0, seen = 0;
+            var newRows = new List<StoredArticle>();
             foreach (var id in ids)
             {
                 var key = Convert.ToHexString(id);
@@ -94,10 +104,15 @@ internal sealed class CrawlBatchPlan
                 else
                 {
                     fresh++;
+                    newRows.Add(_articles[key].AsStored());
                     sortAt = _articles[key].SortAt;
                     known[key] = sortAt;
                 }
                 links.TryAdd((key, crawl.Symbol), new LinkRow(id, crawl.Symbol, sortAt, now));
+            }
+            if (newRows.Count > 0)
+            {
+                _newArticles.Add(new NewArticles(crawl, newRows));
             }
             runs.Add(new CrawlRun
             {

@@ -1,4 +1,5 @@
 using Finstage.Contracts;
+using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -6,12 +7,17 @@ using MySqlConnector;
 
 namespace Finstage.Storage.Writing;
 
-/// <summary>Writes crawl results: articles, their symbol links and crawl runs, idempotently.</summary>
-public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, StorageMetrics metrics)
+/// <summary>
+/// Writes crawl results: articles, their symbol links and crawl runs, idempotently, and in the same transaction the
+/// <see cref="ArticlesStored"/> events of the crawls that stored new articles (<see cref="ArticleEventOutbox"/>).
+/// </summary>
+/// <param name="events">Wakes the relay after a commit that wrote events; without it the relay finds them at its next poll.</param>
+public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, StorageMetrics metrics, ArticleEventSignal? events = null)
 {
     /// <summary>Stores a batch of crawl results in one transaction; returns the crawl runs recorded.</summary>
     public async Task<IReadOnlyList<CrawlRun>> StoreAsync(IReadOnlyList<NewsCrawled> crawls, CancellationToken cancellationToken)
     {
+        var eventsWritten = 0;
         var runs = await sessions.WriteAsync(async (db, ct) =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
@@ -48,8 +54,14 @@ public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, Stora
             {
                 await ExecuteAsync(UpsertStatements.CrawlRuns(chunk), connection, transaction, ct);
             }
+            // Last: it locks the outbox's sequence until the commit (ArticleEventOutbox.AddAsync).
+            eventsWritten = await ArticleEventOutbox.AddAsync(plan.NewArticles, now, connection, transaction, ct);
             return runs;
         }, cancellationToken);
+        if (eventsWritten > 0)
+        {
+            events?.Notify();
+        }
 
         metrics.RecordBatch(crawls.Count, runs);
         return runs;

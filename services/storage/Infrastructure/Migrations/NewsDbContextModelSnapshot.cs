@@ -24,6 +24,94 @@ namespace Finstage.Storage.Infrastructure.Migrations
             MySqlModelBuilderExtensions.HasCharSet(modelBuilder, "utf8mb4");
             MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
+            modelBuilder.Entity("Finstage.Storage.Events.ArticleEvent", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Articles")
+                        .IsRequired()
+                        .HasColumnType("mediumtext")
+                        .HasColumnName("articles");
+
+                    b.Property<Guid>("CrawlId")
+                        .HasColumnType("char(36)")
+                        .HasColumnName("crawl_id");
+
+                    b.Property<Guid>("CycleId")
+                        .HasColumnType("char(36)")
+                        .HasColumnName("cycle_id");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("char(36)")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTime?>("PublishedAt")
+                        .HasPrecision(6)
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("published_at");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("source");
+
+                    b.Property<DateTime>("StoredAt")
+                        .HasPrecision(6)
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("stored_at");
+
+                    b.Property<string>("Symbol")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("varchar(128)")
+                        .HasColumnName("symbol");
+
+                    b.HasKey("Sequence");
+
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_article_events_event_id");
+
+                    b.HasIndex("StoredAt")
+                        .HasDatabaseName("ix_article_events_stored");
+
+                    b.HasIndex("PublishedAt", "Sequence")
+                        .HasDatabaseName("ix_article_events_published");
+
+                    b.ToTable("article_events", (string)null);
+                });
+
+            modelBuilder.Entity("Finstage.Storage.Events.ArticleEventCursor", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("name");
+
+                    b.Property<long>("Position")
+                        .HasColumnType("bigint")
+                        .HasColumnName("position");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("article_event_cursors", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Name = "stored",
+                            Position = 0L
+                        },
+                        new
+                        {
+                            Name = "relayed",
+                            Position = 0L
+                        });
+                });
+
             modelBuilder.Entity("Finstage.Storage.Infrastructure.Article", b =>
                 {
                     b.Property<byte[]>("Id")

@@ -1,0 +1,58 @@
+using Finstage.Contracts;
+using Finstage.Scheduler.Watchlist;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Finstage.Scheduler.Consumers;
+
+/// <summary>
+/// Follows every crawl result (on a queue of the scheduler's own, beside storage's) and moves the entry's interval and
+/// next due time by the polling rule; a result for a symbol not on the watchlist (a crawl by hand) changes nothing.
+/// </summary>
+public sealed class CrawlResultsConsumer(WatchlistStore watchlist, PollingRule rule, IOptionsMonitor<PollingOptions> polling)
+    : IConsumer<NewsCrawled>, IConsumer<CrawlFailed>
+{
+    public Task Consume(ConsumeContext<NewsCrawled> context)
+    {
+        var crawled = context.Message;
+        return watchlist.ApplyResultAsync(crawled.Source, crawled.Symbol, state =>
+        {
+            var firstCrawl = state.LastCrawledAt is null && state.SeenUrls is null;
+            var (fresh, seen) = crawled.NotModified
+                ? (0, state.SeenUrls)
+                : SeenArticles.Compare(state.SeenUrls, crawled.Articles, firstCrawl, state.Interval, crawled.FetchedAt);
+            var decision = rule.AfterCrawl(state.Interval, polling.CurrentValue.BoundsFor(state.MinInterval, state.MaxInterval), fresh, crawled.RefreshAfter);
+            return new EntryOutcome(decision, crawled.NotModified ? "NotModified" : "Crawled", null, fresh, crawled.FetchedAt, seen);
+        }, context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<CrawlFailed> context)
+    {
+        var failed = context.Message;
+        return watchlist.ApplyResultAsync(failed.Source, failed.Symbol, state =>
+        {
+            var decision = rule.AfterFailure(
+                state.Interval, polling.CurrentValue.BoundsFor(state.MinInterval, state.MaxInterval), state.Failures, failed.Reason, failed.RetryAfter);
+            return new EntryOutcome(decision, failed.Reason.ToString(), failed.Detail, null, failed.FailedAt, null);
+        }, context.CancellationToken);
+    }
+}
+
+/// <summary>The queue of <see cref="CrawlResultsConsumer"/> (<see cref="PollingOptions.ResultsQueue"/>), a few rows updated at once, short retries for a busy database.</summary>
+public sealed class CrawlResultsConsumerDefinition : ConsumerDefinition<CrawlResultsConsumer>
+{
+    public CrawlResultsConsumerDefinition(IOptions<PollingOptions> options)
+    {
+        EndpointName = options.Value.ResultsQueue;
+        ConcurrentMessageLimit = 8;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<CrawlResultsConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        // Two results for one entry wait on its row lock; a deadlock or a database restart is over in seconds.
+        consumerConfigurator.UseMessageRetry(retry => retry.Intervals(200, 1000, 5000));
+    }
+}
