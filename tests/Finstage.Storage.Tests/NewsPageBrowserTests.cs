@@ -86,8 +86,10 @@ public sealed class NewsPageBrowserTests(StreamFixture fixture) : IClassFixture<
         }
     }
 
+    // Read in one script call: the page may replace its list between two element lookups (a filter, a live article).
     private static List<string> Titles(ChromeDriver browser) =>
-        [.. browser.FindElements(By.CssSelector("#news li h2 a")).Select(a => a.Text)];
+        [.. ((IEnumerable<object>)browser.ExecuteScript(
+            "return Array.from(document.querySelectorAll('#news li h2 a'), a => a.textContent);")!).Select(title => (string)title)];
 
     private static void WaitUntilLive(WebDriverWait wait) =>
         wait.Until(driver => driver.FindElement(By.Id("status")).Text.StartsWith("Live", StringComparison.Ordinal));
