@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Takes screenshots of the running Finstage pages in headless Chromium, to see them as a person would:
-# the Hangfire dashboard, the Scalar API page and the news API. Assumes the services are up
+# the Hangfire dashboard, the Scalar API page, the news API and the news page (storage's `/`). Assumes the services are up
 # (e.g. `./run.sh --offline`). Installs Debian's chromium with apt-get where it is missing
 # (scripts/chromium.sh).
 #
@@ -82,13 +82,21 @@ shoot() {
 mkdir -p "$out"
 
 check_http "$scheduler/hangfire" "$scheduler/hangfire/recurring" "$scheduler/hangfire/jobs/succeeded" \
-  "$storage/api/news" "$storage/scalar/v1" "$storage/openapi/v1.json"
+  "$storage/api/news" "$storage/scalar/v1" "$storage/openapi/v1.json" "$storage/"
 
 shoot hangfire "$scheduler/hangfire"
 shoot hangfire-recurring "$scheduler/hangfire/recurring"
 shoot hangfire-succeeded "$scheduler/hangfire/jobs/succeeded"
 shoot news-api "$storage/api/news"
 shoot scalar "$storage/scalar/v1"
+shoot news-page "$storage/"
+
+# The news page fills its list with script (GET /api/news) and keeps a live stream open; its list must have rendered.
+page_dom="$out/news-page.dom.html"
+chromium_run "$storage/" --dump-dom >"$page_dom" 2>"$out/news-page.dom.log" || fail "chromium could not load $storage/"
+grep -qE '<li (data-id=|class="empty")' "$page_dom" || fail "the news page did not render its list (DOM in ${page_dom#"$root"/})"
+rm -f "$out/news-page.dom.log"
+log "news-page: rendered its list"
 
 # The Scalar page is an empty <div id="app"> until its script has fetched the OpenAPI document
 # and rendered it, so the API's title and its paths appear in the DOM only when that worked.

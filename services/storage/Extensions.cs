@@ -4,6 +4,7 @@ using Finstage.Storage.Consumers;
 using Finstage.Storage.Events;
 using Finstage.Storage.Infrastructure;
 using Finstage.Storage.Reading;
+using Finstage.Storage.Stream;
 using Finstage.Storage.Writing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -44,6 +45,7 @@ public static class Extensions
         services.AddSingleton<NewsReader>();
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton(TimeProvider.System);
+        services.AddNewsStream();
         // Before the bus and the server: the schema is the migrate step's (NewsDatabaseMigrations), and must be current.
         services.AddHostedService<RequireMigratedDatabase>();
         // MySqlConnector reports every command (EF Core's and the raw upserts alike) and its pool.
@@ -59,6 +61,7 @@ public static class Extensions
         {
             bus.AddConsumer<StoreNewsCrawledConsumer>(typeof(StoreNewsCrawledConsumerDefinition));
             bus.AddConsumer<RecordCrawlFailedConsumer>(typeof(RecordCrawlFailedConsumerDefinition));
+            bus.AddConsumer<ArticlesStoredStreamConsumer>(typeof(ArticlesStoredStreamConsumerDefinition));
         });
         services.AddArticleEvents();
 
@@ -75,8 +78,9 @@ public static class Extensions
         app.UseProblemResponses();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapGet("/", () => Results.Redirect("/scalar/v1")).ExcludeFromDescription();
+        app.MapNewsPage();
         app.MapNewsApi();
+        app.MapNewsStream();
         return app;
     }
 }
