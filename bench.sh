@@ -29,7 +29,7 @@ export FINSTAGE_EPMD_PORT="${FINSTAGE_EPMD_PORT:-4379}"
 
 # Leave running what was running before; stop what this run started, however it ends.
 started_servers=true
-case "$(scripts/servers.sh status)" in *"mariadb: running"*"rabbitmq: running"*) started_servers=false ;; esac
+case "$(scripts/servers.sh status)" in *"mariadb: running"*"rabbitmq: running"*"redis: running"*) started_servers=false ;; esac
 stop_servers() {
   trap - EXIT
   if $started_servers && ! $keep_servers; then scripts/servers.sh stop || true; fi
