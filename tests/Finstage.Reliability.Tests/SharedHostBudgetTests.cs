@@ -46,7 +46,8 @@ public sealed class SharedHostBudgetTests
                 await pipeline.Crawlers[^1].KillAsync();
                 killedAt = Stopwatch.StartNew();
                 killedAtUtc = DateTime.UtcNow;
-                var publishedAtKill = await results.SettledCountAsync(ct);
+                // Counted at once: the other instances go on publishing, so the count never settles before the cycle ends.
+                var publishedAtKill = await results.CountAsync(ct);
                 Record($"{pipeline.Crawlers[^1].Name} of {instances} killed with {publishedAtKill} of {symbols} results published");
                 publishedAtKill.ShouldBeLessThan(symbols, "the crawler must die in the middle of the cycle");
             }
@@ -58,15 +59,18 @@ public sealed class SharedHostBudgetTests
 
             var served = pipeline.Feeds.Requests.Select(request => request.ReceivedAt).Order().ToList();
             served.Count.ShouldBeGreaterThanOrEqualTo(symbols);
-            var busiest = BusiestSecond(served);
+            var busiest = Busiest(served, TimeSpan.FromSeconds(1));
+            var busiestFive = Busiest(served, TimeSpan.FromSeconds(5));
             var after = served.Where(at => at >= killedAtUtc).ToList();
             var longestPause = after.Zip(after.Skip(1), (earlier, later) => later - earlier).DefaultIfEmpty().Max();
-            Record($"{served.Count} requests over {(served[^1] - served[0]).TotalSeconds:0.0} s; at most {busiest} in one second " +
+            Record($"{served.Count} requests over {(served[^1] - served[0]).TotalSeconds:0.0} s; at most {busiest} in one second, {busiestFive} in five " +
                    $"(budget {RequestsPerSecond}/s, burst {Burst}); longest pause after the kill {longestPause.TotalSeconds:0.00} s");
 
-            // The token bucket's own bound: a full burst plus a second's refill. Each instance with a bucket of
-            // its own would send up to that many each, as the test of the per-process buckets this replaced showed.
-            busiest.ShouldBeLessThanOrEqualTo(RequestsPerSecond + Burst, "the host's budget is one for all instances");
+            // The bucket's own bound over five seconds: a full burst plus five seconds' refill (27); instances with a
+            // bucket each would send that many each. Five, not one: on this machine (2 cores, load average near 70)
+            // a process stalls for a second or more, and the requests it then sends, or the feed server then
+            // records, arrive together; the one-second figure is logged above (docs/reliability.md has the runs).
+            busiestFive.ShouldBeLessThanOrEqualTo((5 * RequestsPerSecond) + Burst, "the host's budget is one for all instances");
             // The budget is in Redis, not held by the dead instance: the others go on at once. The bound is far above
             // the 0.2 s between two tokens so that a loaded machine does not fail it, and far below what waiting for
             // a lease or lock of the dead instance to expire would take.
@@ -74,14 +78,14 @@ public sealed class SharedHostBudgetTests
         });
     }
 
-    /// <summary>The most requests received within any one second (from each request to just under a second after it).</summary>
-    private static int BusiestSecond(List<DateTime> sorted)
+    /// <summary>The most requests received within any <paramref name="window"/> (from each request to just under the window after it).</summary>
+    private static int Busiest(List<DateTime> sorted, TimeSpan window)
     {
         var most = 0;
         var start = 0;
         for (var end = 0; end < sorted.Count; end++)
         {
-            while (sorted[end] - sorted[start] >= TimeSpan.FromSeconds(1))
+            while (sorted[end] - sorted[start] >= window)
             {
                 start++;
             }
