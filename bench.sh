@@ -26,10 +26,11 @@ export FINSTAGE_AMQP_PORT="${FINSTAGE_AMQP_PORT:-5682}"
 export FINSTAGE_RABBITMQ_MANAGEMENT_PORT="${FINSTAGE_RABBITMQ_MANAGEMENT_PORT:-15682}"
 export FINSTAGE_RABBITMQ_DIST_PORT="${FINSTAGE_RABBITMQ_DIST_PORT:-25682}"
 export FINSTAGE_EPMD_PORT="${FINSTAGE_EPMD_PORT:-4379}"
+export FINSTAGE_REDIS_PORT="${FINSTAGE_REDIS_PORT:-6389}"
 
 # Leave running what was running before; stop what this run started, however it ends.
 started_servers=true
-case "$(scripts/servers.sh status)" in *"mariadb: running"*"rabbitmq: running"*) started_servers=false ;; esac
+case "$(scripts/servers.sh status)" in *"mariadb: running"*"rabbitmq: running"*"redis: running"*) started_servers=false ;; esac
 stop_servers() {
   trap - EXIT
   if $started_servers && ! $keep_servers; then scripts/servers.sh stop || true; fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Finstage on this machine: the real RabbitMQ and MariaDB (installed with apt-get where
+# Runs Finstage on this machine: the real RabbitMQ, MariaDB and Redis (installed with apt-get where
 # missing) and the services, built from this checkout. Ctrl-C stops everything it started.
 #
 #   ./run.sh            crawl the real Yahoo Finance and Investing.com feeds (needs internet)
@@ -21,7 +21,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MASSTRANSIT_USAGE_TELEMETRY
 
 before="$(scripts/servers.sh status)"
 started_servers=true
-case "$before" in *"mariadb: running"*"rabbitmq: running"*) started_servers=false ;; esac
+case "$before" in *"mariadb: running"*"rabbitmq: running"*"redis: running"*) started_servers=false ;; esac
 eval "$(scripts/servers.sh start)"
 
 logs="$root/.local/logs"
@@ -84,6 +84,8 @@ if $offline; then
   # The scheduler's budget per polling round follows the crawler's rate.
   export Schedule__Sources__yahoo__RequestsPerSecond=50 Schedule__Sources__investing__RequestsPerSecond=50
 fi
+# Each host's budget lives in Redis, so more crawler instances (started by hand with other Urls) share it.
+export ConnectionStrings__Redis="$FINSTAGE_REDIS"
 start_service crawler services/crawler/Finstage.Crawler.csproj http://127.0.0.1:5081/health/ready
 start_service scheduler services/scheduler/Finstage.Scheduler.csproj http://127.0.0.1:5080/health/ready
 

@@ -44,7 +44,7 @@ if ! $fast; then
   # Leave running what was running before; stop what this run had to start.
   before="$(scripts/servers.sh status)"
   case "$before" in
-    *"mariadb: running"*"rabbitmq: running"*) ;;
+    *"mariadb: running"*"rabbitmq: running"*"redis: running"*) ;;
     *) started_servers=true ;;
   esac
   if ! server_env="$(scripts/servers.sh start)"; then

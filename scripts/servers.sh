@@ -11,8 +11,11 @@
 # ./test.sh's): on the default ports .local/servers/mariadb and .local/servers/rabbitmq, on others
 # .local/servers/mariadb-<port> and .local/servers/rabbitmq-<amqp>-<management>-<dist>-<epmd>.
 #
-# `start` and `stop` take an optional server, `mariadb` or `rabbitmq`, to start or stop only that
+# `start` and `stop` take an optional server, `mariadb`, `rabbitmq` or `redis`, to start or stop only that
 # one (the reliability tests stop a server mid-run and start it again with its data intact).
+#
+# Redis (FINSTAGE_REDIS_PORT, default 6379) holds the crawlers' shared per-host token buckets
+# (docs/decisions/0017-shared-host-budget.md); it keeps nothing on disk, as a budget outlives no restart.
 #
 # RabbitMQ runs with the management and shovel plug-ins (scripts/redrive.sh moves _error queues back).
 # Running `start` twice is safe: a server that already answers is left alone.
@@ -26,6 +29,7 @@ amqp_port="${FINSTAGE_AMQP_PORT:-5672}"
 mgmt_port="${FINSTAGE_RABBITMQ_MANAGEMENT_PORT:-15672}"
 dist_port="${FINSTAGE_RABBITMQ_DIST_PORT:-25672}"
 epmd_port="${FINSTAGE_EPMD_PORT:-4369}"
+redis_port="${FINSTAGE_REDIS_PORT:-6379}"
 db_name="finstage"
 # Two users, both bound to 127.0.0.1/localhost, so their fixed passwords work nowhere else:
 # the migrator changes the schema (the services' `migrate` step, test set-up), the runtime user
@@ -139,6 +143,7 @@ install_missing() {
   command -v ss >/dev/null 2>&1 || wanted+=(iproute2)
   command -v mariadbd >/dev/null 2>&1 || wanted+=(mariadb-server mariadb-client)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || wanted+=(rabbitmq-server)
+  command -v redis-server >/dev/null 2>&1 || wanted+=(redis-server)
   [ ${#wanted[@]} -eq 0 ] && return 0
   log "installing ${wanted[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive
@@ -332,6 +337,60 @@ stop_rabbitmq() {
   stop_port_holders "$rabbit_dir" "$legacy_rabbit_dir" "${rabbit_ports[@]}"
 }
 
+# --- Redis --------------------------------------------------------------------------------
+
+redis_dir="$base/redis-$redis_port"
+
+# redis-server rewrites its command line, so a server of this set is recognised by its working
+# folder, which it changes to its `dir`.
+redis_ours() { alive "$1" && [ "$(realpath -m "$(readlink "/proc/$1/cwd" 2>/dev/null || true)")" = "$redis_dir" ]; }
+
+start_redis() {
+  local pid
+  mkdir -p "$redis_dir"
+  pid="$(pid_from "$redis_dir/redis.pid")"
+  if redis_ours "$pid" && listens_on "$pid" "$redis_port" && redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    log "Redis already running on 127.0.0.1:$redis_port (pid $pid, $redis_dir)"
+    return 0
+  fi
+  if redis_ours "$pid"; then terminate "$pid" "Redis of $redis_dir not answering on port $redis_port,"; fi
+  require_free "$redis_port" Redis
+  printf '%s\n' "bind 127.0.0.1" "port $redis_port" "dir $redis_dir" "pidfile $redis_dir/redis.pid" \
+    "logfile $redis_dir/redis.log" "daemonize no" 'save ""' "appendonly no" >"$redis_dir/redis.conf"
+  rm -f "$redis_dir/redis.pid"
+  setsid redis-server "$redis_dir/redis.conf" >>"$redis_dir/stdout.log" 2>&1 < /dev/null &
+  local started=$! deadline=$((SECONDS + 30))
+  until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do
+    if ! alive "$started" || [ $SECONDS -ge $deadline ]; then
+      log "Redis did not answer within 30 s or exited; last lines of its log:"
+      tail -n 20 "$redis_dir/redis.log" >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
+  log "Redis ready on 127.0.0.1:$redis_port (pid $(pid_from "$redis_dir/redis.pid"))"
+}
+
+stop_redis() {
+  local pid
+  pid="$(pid_from "$redis_dir/redis.pid")"
+  if redis_ours "$pid"; then terminate "$pid" Redis; fi
+  pid="$(port_holder "$redis_port")"
+  if [ -n "$pid" ] && redis_ours "$pid"; then terminate "$pid" "Redis on port $redis_port"; fi
+}
+
+redis_status() {
+  local pid holder
+  pid="$(pid_from "$redis_dir/redis.pid")"
+  if redis_ours "$pid" && listens_on "$pid" "$redis_port"; then
+    echo "redis: running (pid $pid, port $redis_port, ${redis_dir#"$root"/})"
+  elif holder="$(port_holder "$redis_port")" && [ -n "$holder" ]; then
+    echo "redis: stopped (port $redis_port in use by $(describe "$holder"))"
+  else
+    echo "redis: stopped"
+  fi
+}
+
 # One line per server: `<name>: running (pid, ports, folder)` only when the server of this set's
 # folder answers on this set's port; ./test.sh, ./run.sh, ./bench.sh and the fault tests read it.
 status_line() {
@@ -359,32 +418,36 @@ export ConnectionStrings__RabbitMq="amqp://guest:guest@127.0.0.1:$amqp_port/"
 export FINSTAGE_MYSQL_ADMIN="Server=127.0.0.1;Port=$mysql_port;User ID=$migrator_user;Password=$migrator_password"
 export FINSTAGE_MYSQL_RUNTIME="Server=127.0.0.1;Port=$mysql_port;User ID=$runtime_user;Password=$runtime_password"
 export FINSTAGE_RABBITMQ_MANAGEMENT="http://127.0.0.1:$mgmt_port"
+export FINSTAGE_REDIS="127.0.0.1:$redis_port"
 EOF
 }
 
 only="${2:-}"
 case "$only" in
-  ""|mariadb|rabbitmq) ;;
-  *) echo "usage: $0 start|stop [mariadb|rabbitmq]" >&2; exit 2 ;;
+  ""|mariadb|rabbitmq|redis) ;;
+  *) echo "usage: $0 start|stop [mariadb|rabbitmq|redis]" >&2; exit 2 ;;
 esac
 
 case "${1:-start}" in
   start)
     command -v curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
     install_missing
-    [ "$only" = rabbitmq ] || start_mariadb
-    [ "$only" = mariadb ] || start_rabbitmq
+    case "$only" in ""|mariadb) start_mariadb ;; esac
+    case "$only" in ""|rabbitmq) start_rabbitmq ;; esac
+    case "$only" in ""|redis) start_redis ;; esac
     print_env
     ;;
   stop)
-    [ "$only" = mariadb ] || stop_rabbitmq
-    [ "$only" = rabbitmq ] || stop_mariadb
+    case "$only" in ""|redis) stop_redis ;; esac
+    case "$only" in ""|rabbitmq) stop_rabbitmq ;; esac
+    case "$only" in ""|mariadb) stop_mariadb ;; esac
     ;;
   status)
     rabbit_env
     status_line mariadb "$maria_dir" "$legacy_maria_dir" "$(pid_from "$maria_dir/mysqld.pid")" "$mysql_port" "port $mysql_port"
     status_line rabbitmq "$rabbit_dir" "$legacy_rabbit_dir" "$(pid_from "$RABBITMQ_PID_FILE")" "$amqp_port" \
       "AMQP port $amqp_port, management port $mgmt_port"
+    redis_status
     ;;
   env)
     print_env

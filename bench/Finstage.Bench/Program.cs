@@ -22,6 +22,7 @@ var figures = new (string Name, Func<BenchSettings, Report, CancellationToken, T
     ("p5", HangfireFigure.RunAsync),
     ("p6", ApiFigure.RunAsync),
     ("p7", CrawlerMemoryFigure.RunAsync),
+    ("p8", ScaleOutFigure.RunAsync),
     ("p11", ParserFigure.RunAsync),
     ("p9", FreshnessFigure.RunAsync),
 };

@@ -19,6 +19,8 @@ public sealed class Report(BenchSettings settings)
         ("p6_api_vs_raw", "API pages/s / raw query pages/s", ">= 0.60", v => v >= 0.60),
         ("p6_p99_ms", "API p99 latency", "< 25", v => v < 25),
         ("p7_crawler_rss_mb", "crawler peak RSS", "<= 150", v => v <= 150),
+        ("p8_two_crawlers_vs_one", "crawls/s of 2 crawler processes / of 1 (40 hosts)", ">= 1.8", v => v >= 1.8),
+        ("p8_four_crawlers_vs_one", "crawls/s of 4 crawler processes / of 1 (40 hosts)", ">= 3.2", v => v >= 3.2),
         ("p11_parse_adversarial_vs_benign", "slowest adversarial 5 MB feed's MB/s / benign feed's", ">= 0.2", v => v >= 0.2),
         ("p9_freshness_vs_sweep", "median appear-to-API delay, adaptive / fixed sweep, same host rate", "<= 0.33", v => v <= 0.33),
         ("p9_overload_ok", "5x over budget: none expired, rate kept, all crawled each pass (1 = yes)", ">= 1", v => v >= 1),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Finstage.Crawler.Consumers;
 using Finstage.Crawler.Fetching;
+using Finstage.Crawler.Politeness;
 using Finstage.Crawler.Sources;
 using Finstage.ServiceDefaults;
 using Microsoft.Extensions.Http.Resilience;
@@ -28,6 +29,7 @@ public static class Extensions
         services.AddTransient<AttemptCountingHandler>();
         services.AddTransient<SafeRedirectHandler>();
         services.AddSingleton<GuardedConnector>();
+        builder.AddSharedHostBudget();
 
         var client = services.AddHttpClient<FeedFetcher>((provider, http) =>
             {
@@ -74,6 +76,25 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// With <c>ConnectionStrings:Redis</c>, every host's token bucket lives in Redis, shared by all crawler
+    /// instances, and the health check reports degraded while Redis does not answer.
+    /// </summary>
+    private static void AddSharedHostBudget(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HostBudgetOptions>().BindConfiguration(HostBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        var redis = builder.Configuration.GetConnectionString("Redis");
+        if (string.IsNullOrWhiteSpace(redis))
+        {
+            return;
+        }
+        builder.Services.AddSingleton(provider => new SharedBudgetStore(
+            redis, provider.GetRequiredService<IOptions<HostBudgetOptions>>(), provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<SharedBudgetStore>>()));
+        builder.Services.AddHealthChecks().AddCheck<SharedBudgetHealthCheck>(
+            "host-budget-redis", tags: [ServiceDefaults.Extensions.ReadyTag], timeout: TimeSpan.FromSeconds(5));
+    }
+
     private static void ConfigureFeedPipeline(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ResilienceHandlerContext context)
     {
         var fetch = context.ServiceProvider.GetRequiredService<IOptions<FetchOptions>>().Value;
@@ -83,6 +104,19 @@ public static class Extensions
         // (rounding R x 50 ms made 50/s into 2 tokens per 50 ms = 40/s, and 30/s into 40/s).
         var tokensPerPeriod = Math.Max(1, (int)Math.Ceiling((requestsPerSecond * 0.05) - 1e-9));
         var period = TimeSpan.FromSeconds(tokensPerPeriod / requestsPerSecond);
+        // With Redis, one bucket per host shared by every crawler instance (docs/decisions/0017-shared-host-budget.md);
+        // without it, this process's own, enough for a single instance.
+        RateLimiter limiter = context.ServiceProvider.GetService<SharedBudgetStore>() is { } store
+            ? new SharedHostRateLimiter(context.InstanceName, requestsPerSecond, burst, store, context.ServiceProvider.GetRequiredService<TimeProvider>())
+            : new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = burst,
+                TokensPerPeriod = tokensPerPeriod,
+                ReplenishmentPeriod = period,
+                QueueLimit = 100_000,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                AutoReplenishment = true,
+            });
         pipeline
             .AddTimeout(fetch.TotalTimeout)
             .AddRetry(new HttpRetryStrategyOptions
@@ -106,15 +140,7 @@ public static class Extensions
                 SamplingDuration = fetch.BreakerSamplingDuration,
                 BreakDuration = fetch.BreakerBreakDuration,
             })
-            .AddRateLimiter(new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = burst,
-                TokensPerPeriod = tokensPerPeriod,
-                ReplenishmentPeriod = period,
-                QueueLimit = 100_000,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                AutoReplenishment = true,
-            }))
+            .AddRateLimiter(limiter)
             .AddTimeout(fetch.AttemptTimeout);
     }
 

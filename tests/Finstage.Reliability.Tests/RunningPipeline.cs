@@ -41,7 +41,11 @@ public sealed class RunningPipeline : IAsyncDisposable
 
     public ServiceProcess Storage { get; private set; } = null!;
 
-    public ServiceProcess Crawler { get; private set; } = null!;
+    /// <summary>The first crawler instance.</summary>
+    public ServiceProcess Crawler => Crawlers[0];
+
+    /// <summary>Every crawler instance; more than one share each host's budget through Redis.</summary>
+    public IReadOnlyList<ServiceProcess> Crawlers { get; private set; } = [];
 
     public ServiceProcess Scheduler { get; private set; } = null!;
 
@@ -62,7 +66,8 @@ public sealed class RunningPipeline : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? storageSettings = null,
         IReadOnlyDictionary<string, string?>? crawlerSettings = null,
         IReadOnlyDictionary<string, string?>? schedulerSettings = null,
-        RequestDelegate? feed = null)
+        RequestDelegate? feed = null,
+        int crawlers = 1)
     {
         var database = await TestServers.CreateDatabaseAsync("finstage_rel_" + name, cancellationToken);
         var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-rel-" + name.Replace('_', '-'), cancellationToken);
@@ -102,8 +107,19 @@ public sealed class RunningPipeline : IAsyncDisposable
             {
                 crawler["Fetch:ManualConcurrentMessageLimit"] = limit;
             }
-            pipeline.Crawler = await ServiceProcess.StartAsync(
-                "crawler", Repository.ProjectOutput("services/crawler", "Finstage.Crawler"), crawler, cancellationToken);
+            if (crawlers > 1)
+            {
+                // Several instances keep to one budget per host through Redis, under keys of this pipeline's own.
+                crawler.TryAdd("ConnectionStrings:Redis", TestServers.Redis);
+                crawler.TryAdd("HostBudget:KeyPrefix", "finstage-rel-" + name + "-" + Guid.NewGuid().ToString("N"));
+            }
+            var started = new List<ServiceProcess>();
+            pipeline.Crawlers = started;
+            for (var i = 0; i < crawlers; i++)
+            {
+                started.Add(await ServiceProcess.StartAsync(
+                    crawlers == 1 ? "crawler" : $"crawler{i + 1}", Repository.ProjectOutput("services/crawler", "Finstage.Crawler"), crawler, cancellationToken));
+            }
             var schedule = new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Hangfire"] = runtime,
@@ -225,13 +241,13 @@ public sealed class RunningPipeline : IAsyncDisposable
 
     /// <summary>What each service wrote last, for a failure message.</summary>
     public string OutputTails =>
-        string.Join(Environment.NewLine, new[] { Scheduler, Crawler, Storage }.Where(service => service is not null)
+        string.Join(Environment.NewLine, new[] { Scheduler }.Concat(Crawlers).Append(Storage).Where(service => service is not null)
             .Select(service => $"--- {service.Name}:{Environment.NewLine}{service.OutputTail}"));
 
     public async ValueTask DisposeAsync()
     {
         // Producers first, then consumers, then the feeds they read.
-        foreach (var service in new[] { Scheduler, Crawler, Storage })
+        foreach (var service in new[] { Scheduler }.Concat(Crawlers).Append(Storage))
         {
             if (service is not null)
             {

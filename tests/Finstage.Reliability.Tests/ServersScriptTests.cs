@@ -22,9 +22,9 @@ namespace Finstage.Reliability.Tests;
 [Trait("Category", "Reliability")]
 public sealed partial class ServersScriptTests
 {
-    private static readonly PortSet Shifted = new(MySql: 4006, Amqp: 6372, Management: 16372, Distribution: 26372, Epmd: 5069);
+    private static readonly PortSet Shifted = new(MySql: 4006, Amqp: 6372, Management: 16372, Distribution: 26372, Epmd: 5069, Redis: 7379);
 
-    private static readonly PortSet Other = new(MySql: 4106, Amqp: 6472, Management: 16472, Distribution: 26472, Epmd: 5169);
+    private static readonly PortSet Other = new(MySql: 4106, Amqp: 6472, Management: 16472, Distribution: 26472, Epmd: 5169, Redis: 7479);
 
     private static void Record(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);
 
@@ -66,9 +66,9 @@ public sealed partial class ServersScriptTests
         }
     }
 
-    private sealed record PortSet(int MySql, int Amqp, int Management, int Distribution, int Epmd)
+    private sealed record PortSet(int MySql, int Amqp, int Management, int Distribution, int Epmd, int Redis)
     {
-        public IEnumerable<int> All => [MySql, Amqp, Management, Distribution, Epmd];
+        public IEnumerable<int> All => [MySql, Amqp, Management, Distribution, Epmd, Redis];
     }
 
     private sealed record RunningServers(int MariaDb, int RabbitMq);
@@ -107,6 +107,8 @@ public sealed partial class ServersScriptTests
         rabbitMq.Success.ShouldBeTrue($"status must say RabbitMQ runs on AMQP port {ports.Amqp}: {status}");
         rabbitMq.Groups["amqp"].Value.ShouldBe(ports.Amqp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         rabbitMq.Groups["management"].Value.ShouldBe(ports.Management.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        status.ShouldContain($"redis: running (pid ", Case.Sensitive, $"status must say Redis runs: {status}");
+        status.ShouldContain($", port {ports.Redis}, ", Case.Sensitive, $"status must say Redis runs on port {ports.Redis}: {status}");
         return new RunningServers(int.Parse(mariaDb.Groups["pid"].Value, System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(rabbitMq.Groups["pid"].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
@@ -117,6 +119,7 @@ public sealed partial class ServersScriptTests
         Record(status.TrimEnd());
         status.ShouldContain("mariadb: stopped");
         status.ShouldContain("rabbitmq: stopped");
+        status.ShouldContain("redis: stopped");
         IsAlive(servers.MariaDb).ShouldBeFalse("this set's MariaDB must be gone");
         IsAlive(servers.RabbitMq).ShouldBeFalse("this set's RabbitMQ must be gone");
         foreach (var port in ports.All)
@@ -138,6 +141,7 @@ public sealed partial class ServersScriptTests
         start.Environment["FINSTAGE_RABBITMQ_MANAGEMENT_PORT"] = ports.Management.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["FINSTAGE_RABBITMQ_DIST_PORT"] = ports.Distribution.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["FINSTAGE_EPMD_PORT"] = ports.Epmd.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["FINSTAGE_REDIS_PORT"] = ports.Redis.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var script = Process.Start(start) ?? throw new InvalidOperationException("bash did not start");
         var output = script.StandardOutput.ReadToEndAsync(ct);
         var errors = script.StandardError.ReadToEndAsync(ct);

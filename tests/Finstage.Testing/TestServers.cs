@@ -44,6 +44,10 @@ public static class TestServers
         }
     }
 
+    /// <summary>The Redis that holds the crawlers' shared per-host budgets, as <c>host:port</c>.</summary>
+    public static string Redis =>
+        Environment.GetEnvironmentVariable("FINSTAGE_REDIS") is { Length: > 0 } value ? value : "127.0.0.1:6379";
+
     /// <summary>The RabbitMQ management API's base address.</summary>
     public static Uri RabbitMqManagement =>
         new(Environment.GetEnvironmentVariable("FINSTAGE_RABBITMQ_MANAGEMENT") is { Length: > 0 } value ? value : "http://127.0.0.1:15672");
