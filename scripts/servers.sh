@@ -14,6 +14,9 @@
 # `start` and `stop` take an optional server, `mariadb` or `rabbitmq`, to start or stop only that
 # one (the reliability tests stop a server mid-run and start it again with its data intact).
 #
+# `start peers` / `stop peers` start or stop Redis and PostgreSQL for ./bench.sh's Hangfire comparison
+# (FINSTAGE_REDIS_PORT, FINSTAGE_POSTGRES_PORT; `env peers` prints their settings).
+#
 # RabbitMQ runs with the management and shovel plug-ins (scripts/redrive.sh moves _error queues back).
 # Running `start` twice is safe: a server that already answers is left alone.
 set -euo pipefail
@@ -332,6 +335,114 @@ stop_rabbitmq() {
   stop_port_holders "$rabbit_dir" "$legacy_rabbit_dir" "${rabbit_ports[@]}"
 }
 
+# --- Peers: Redis and PostgreSQL (optional, for the benchmark's Hangfire comparison) -------
+# Only `start peers` / `stop peers` (or `redis` / `postgres` alone) touch them; the services never
+# use them. Ports from FINSTAGE_REDIS_PORT (6379) and FINSTAGE_POSTGRES_PORT (5432); data under
+# .local/servers/redis-<port> and .local/servers/postgres-<port>. Durability like the MariaDB above
+# (innodb_flush_log_at_trx_commit=2: a commit reaches the OS, the disk once a second): Redis with an
+# append-only file synced every second, PostgreSQL with synchronous_commit=off.
+peer_redis_port="${FINSTAGE_REDIS_PORT:-6379}"
+peer_postgres_port="${FINSTAGE_POSTGRES_PORT:-5432}"
+peer_redis_dir="$base/redis-$peer_redis_port"
+peer_postgres_dir="$base/postgres-$peer_postgres_port"
+peer_postgres_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+peer_postgres_user="finstage_bench"
+peer_postgres_password="finstage-bench-local"
+
+install_peers_missing() {
+  local wanted=()
+  command -v redis-server >/dev/null 2>&1 || wanted+=(redis-server)
+  [ -n "$peer_postgres_bin" ] && [ -x "$peer_postgres_bin/initdb" ] || wanted+=(postgresql)
+  [ ${#wanted[@]} -eq 0 ] && return 0
+  log "installing ${wanted[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
+  peer_postgres_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+}
+
+start_redis() {
+  local pid
+  mkdir -p "$peer_redis_dir"
+  pid="$(pid_from "$peer_redis_dir/redis.pid")"
+  if alive "$pid" && listens_on "$pid" "$peer_redis_port" && redis-cli -p "$peer_redis_port" ping >/dev/null 2>&1; then
+    log "Redis already running on 127.0.0.1:$peer_redis_port (pid $pid)"
+    return 0
+  fi
+  require_free "$peer_redis_port" Redis
+  rm -f "$peer_redis_dir/redis.pid"
+  # No daemonize: setsid keeps it out of this terminal, and its pid file says which process is ours.
+  setsid redis-server --bind 127.0.0.1 --port "$peer_redis_port" --dir "$peer_redis_dir" \
+    --pidfile "$peer_redis_dir/redis.pid" --logfile "$peer_redis_dir/redis.log" --daemonize no \
+    --save "" --appendonly yes --appendfsync everysec --protected-mode yes >/dev/null 2>&1 < /dev/null &
+  local started=$! deadline=$((SECONDS + 30))
+  until redis-cli -p "$peer_redis_port" ping >/dev/null 2>&1; do
+    if ! alive "$started" || [ $SECONDS -ge $deadline ]; then
+      log "Redis did not answer within 30 s or exited; last lines of its log:"
+      tail -n 20 "$peer_redis_dir/redis.log" >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "$started" >"$peer_redis_dir/redis.pid"
+  log "Redis ready on 127.0.0.1:$peer_redis_port (pid $started)"
+}
+
+stop_redis() {
+  local pid
+  pid="$(pid_from "$peer_redis_dir/redis.pid")"
+  # Ours when its command line is redis-server on this set's port.
+  if alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "redis-server.*:$peer_redis_port\|redis-server.*--port $peer_redis_port"; then
+    terminate "$pid" Redis
+  fi
+  rm -f "$peer_redis_dir/redis.pid"
+}
+
+# PostgreSQL refuses to run as root: its folder belongs to the postgres user, which runs it.
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  local data="$peer_postgres_dir/data"
+  mkdir -p "$peer_postgres_dir"
+  [ "$(id -u)" = 0 ] && chown postgres: "$peer_postgres_dir"
+  if [ ! -s "$data/PG_VERSION" ]; then
+    rm -rf "$data"
+    printf '%s\n' "$peer_postgres_password" >"$peer_postgres_dir/pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres: "$peer_postgres_dir/pwfile"
+    as_postgres "$peer_postgres_bin/initdb" -D "$data" -U "$peer_postgres_user" --pwfile="$peer_postgres_dir/pwfile" \
+      --auth=scram-sha-256 -E UTF8 >"$peer_postgres_dir/initdb.log" 2>&1
+    rm -f "$peer_postgres_dir/pwfile"
+  fi
+  if as_postgres "$peer_postgres_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "PostgreSQL already running on 127.0.0.1:$peer_postgres_port ($data)"
+    return 0
+  fi
+  require_free "$peer_postgres_port" PostgreSQL
+  as_postgres "$peer_postgres_bin/pg_ctl" -D "$data" -l "$peer_postgres_dir/postgres.log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -c port=$peer_postgres_port -c unix_socket_directories=$peer_postgres_dir -c synchronous_commit=off -c max_connections=200 -c shared_buffers=256MB" >/dev/null
+  PGPASSWORD="$peer_postgres_password" "$peer_postgres_bin/psql" -h 127.0.0.1 -p "$peer_postgres_port" -U "$peer_postgres_user" -d postgres -qtAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'finstage_bench'" | grep -q 1 ||
+    PGPASSWORD="$peer_postgres_password" "$peer_postgres_bin/createdb" -h 127.0.0.1 -p "$peer_postgres_port" -U "$peer_postgres_user" finstage_bench
+  log "PostgreSQL ready on 127.0.0.1:$peer_postgres_port ($data)"
+}
+
+stop_postgres() {
+  local data="$peer_postgres_dir/data"
+  [ -s "$data/PG_VERSION" ] || return 0
+  if as_postgres "$peer_postgres_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_postgres "$peer_postgres_bin/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null && log "PostgreSQL stopped ($data)"
+  fi
+}
+
+print_peers_env() {
+  cat <<EOF
+export FINSTAGE_REDIS="127.0.0.1:$peer_redis_port"
+export FINSTAGE_POSTGRES="Host=127.0.0.1;Port=$peer_postgres_port;Database=finstage_bench;Username=$peer_postgres_user;Password=$peer_postgres_password"
+EOF
+}
+
 # One line per server: `<name>: running (pid, ports, folder)` only when the server of this set's
 # folder answers on this set's port; ./test.sh, ./run.sh, ./bench.sh and the fault tests read it.
 status_line() {
@@ -365,7 +476,25 @@ EOF
 only="${2:-}"
 case "$only" in
   ""|mariadb|rabbitmq) ;;
-  *) echo "usage: $0 start|stop [mariadb|rabbitmq]" >&2; exit 2 ;;
+  peers|redis|postgres)
+    # The benchmark's peers, self-contained: nothing else in this script starts or stops them.
+    case "${1:-start}" in
+      start)
+        install_peers_missing
+        [ "$only" = postgres ] || start_redis
+        [ "$only" = redis ] || start_postgres
+        print_peers_env
+        ;;
+      stop)
+        [ "$only" = postgres ] || stop_redis
+        [ "$only" = redis ] || stop_postgres
+        ;;
+      env) print_peers_env ;;
+      *) echo "usage: $0 start|stop|env peers|redis|postgres" >&2; exit 2 ;;
+    esac
+    exit 0
+    ;;
+  *) echo "usage: $0 start|stop [mariadb|rabbitmq|peers|redis|postgres]" >&2; exit 2 ;;
 esac
 
 case "${1:-start}" in

@@ -40,6 +40,15 @@ public sealed class MySqlStorageOptions
     /// <summary>How many jobs <c>FetchedJobs</c> and <c>EnqueuedJobs</c> show per queue on the dashboard's queue page.</summary>
     public int DashboardJobListLimit { get; set; } = 5;
 
+    /// <summary>
+    /// Issue 18's round-trip levers (docs/decisions/0021), on by default: a job's state lock is the job row's lock, and a
+    /// fetch is one round trip. Internal, so that the benchmark can measure each beside the way before (p5).
+    /// </summary>
+    internal bool JobLockIsJobRow { get; set; } = true;
+
+    /// <inheritdoc cref="JobLockIsJobRow"/>
+    internal bool FetchInOneRoundTrip { get; set; } = true;
+
     internal void Validate()
     {
         if (string.IsNullOrEmpty(TablesPrefix) || !TablesPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
