@@ -7,7 +7,7 @@ public sealed record BenchSettings
 {
     public bool Quick { get; init; }
 
-    /// <summary>Figures to run (p1, p3 … p7, p11); all when empty.</summary>
+    /// <summary>Figures to run (p1 … p7, p11); all when empty.</summary>
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     public int CycleSymbols { get; init; } = 2_000;
@@ -71,7 +71,7 @@ public sealed record BenchSettings
                 "--concurrency" => settings with { Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--api-articles" => settings with { ApiArticles = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException(
-                    $"Unknown argument {args[i]}. Use --quick, --only p1,p3,p4,p5,p6,p7,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N."),
+                    $"Unknown argument {args[i]}. Use --quick, --only p1,p2,p3,p4,p5,p6,p7,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N."),
             };
         }
         return settings;

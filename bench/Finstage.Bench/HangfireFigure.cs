@@ -22,9 +22,11 @@ public static class HangfireFigure
         // An earlier figure's scheduler host left Hangfire's process-wide log provider pointing at its disposed logger factory.
         GlobalConfiguration.Configuration.UseLogProvider(new ColouredConsoleLogProvider(global::Hangfire.Logging.LogLevel.Warn));
         var database = await TestServers.CreateDatabaseAsync("finstage_bench_hangfire", ct);
+        // As the scheduler configures it: its defaults (the job lock as the job row's lock; the two-round-trip fetch).
         using var mysql = new MySqlStorage(database, new MySqlStorageOptions { TablesPrefix = "hangfire_", QueuePollInterval = TimeSpan.FromMilliseconds(200) });
         // The same storage without issue 18's round-trip levers (docs/decisions/0021), beside it in every round: what they
-        // bring, measured under the same load. FINSTAGE_BENCH_P5_LEVERS=1 adds each lever alone.
+        // bring, measured under the same load. FINSTAGE_BENCH_P5_LEVERS=1 adds each lever alone (the one-round-trip fetch is
+        // measured there: it is off by default).
         using var before = Variant(database, "hangfire_before_", jobRow: false, oneRoundTripFetch: false);
         var eachLever = Environment.GetEnvironmentVariable("FINSTAGE_BENCH_P5_LEVERS") == "1";
         using var rowLockOnly = eachLever ? Variant(database, "hangfire_rowlock_", jobRow: true, oneRoundTripFetch: false) : null;

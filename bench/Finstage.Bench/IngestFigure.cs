@@ -266,6 +266,8 @@ public static class IngestFigure
                 data.Rows.Add([.. row.Select(value => value ?? DBNull.Value)]);
             }
             var copy = new MySqlBulkCopy(connection, transaction) { DestinationTableName = $"stage_{table}" };
+            // The staging table has every column of the real one; the rows fill these, in this order.
+            copy.ColumnMappings.AddRange(columns.Split(',').Select((column, i) => new MySqlBulkCopyColumnMapping(i, column.Trim('`'))));
             await copy.WriteToServerAsync(data, ct);
             await using var merge = new MySqlCommand(
                 $"INSERT INTO `{table}` ({columns}) SELECT {columns} FROM `stage_{table}`{Qualified(onDuplicate, table)}",
