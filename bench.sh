@@ -28,18 +28,23 @@ export FINSTAGE_RABBITMQ_DIST_PORT="${FINSTAGE_RABBITMQ_DIST_PORT:-25682}"
 export FINSTAGE_EPMD_PORT="${FINSTAGE_EPMD_PORT:-4379}"
 export FINSTAGE_REDIS_PORT="${FINSTAGE_REDIS_PORT:-6389}"
 
+# p5's peers: the same Redis, and PostgreSQL, also on a port of the bench's own.
+export FINSTAGE_POSTGRES_PORT="${FINSTAGE_POSTGRES_PORT:-5442}"
+
 # Leave running what was running before; stop what this run started, however it ends.
 started_servers=true
 case "$(scripts/servers.sh status)" in *"mariadb: running"*"rabbitmq: running"*"redis: running"*) started_servers=false ;; esac
 stop_servers() {
   trap - EXIT
   if $started_servers && ! $keep_servers; then scripts/servers.sh stop || true; fi
+  if ! $keep_servers; then scripts/servers.sh stop peers || true; fi
 }
 trap stop_servers EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 scripts/servers.sh start >/dev/null
 eval "$(scripts/servers.sh env)"
+eval "$(scripts/servers.sh start peers)"
 
 export MASSTRANSIT_USAGE_TELEMETRY=false DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Finstage.sln -c Release -nologo -clp:ErrorsOnly

@@ -17,6 +17,9 @@
 # Redis (FINSTAGE_REDIS_PORT, default 6379) holds the crawlers' shared per-host token buckets
 # (docs/decisions/0017-shared-host-budget.md); it keeps nothing on disk, as a budget outlives no restart.
 #
+# `start peers` / `stop peers` start or stop PostgreSQL and Redis for ./bench.sh's Hangfire comparison
+# (FINSTAGE_REDIS_PORT, FINSTAGE_POSTGRES_PORT; `env peers` prints their settings).
+#
 # RabbitMQ runs with the management and shovel plug-ins (scripts/redrive.sh moves _error queues back).
 # Running `start` twice is safe: a server that already answers is left alone.
 set -euo pipefail
@@ -391,6 +394,51 @@ redis_status() {
   fi
 }
 
+# PostgreSQL refuses to run as root: its folder belongs to the postgres user, which runs it.
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  local data="$peer_postgres_dir/data"
+  mkdir -p "$peer_postgres_dir"
+  [ "$(id -u)" = 0 ] && chown postgres: "$peer_postgres_dir"
+  if [ ! -s "$data/PG_VERSION" ]; then
+    rm -rf "$data"
+    printf '%s\n' "$peer_postgres_password" >"$peer_postgres_dir/pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres: "$peer_postgres_dir/pwfile"
+    as_postgres "$peer_postgres_bin/initdb" -D "$data" -U "$peer_postgres_user" --pwfile="$peer_postgres_dir/pwfile" \
+      --auth=scram-sha-256 -E UTF8 >"$peer_postgres_dir/initdb.log" 2>&1
+    rm -f "$peer_postgres_dir/pwfile"
+  fi
+  if as_postgres "$peer_postgres_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "PostgreSQL already running on 127.0.0.1:$peer_postgres_port ($data)"
+    return 0
+  fi
+  require_free "$peer_postgres_port" PostgreSQL
+  as_postgres "$peer_postgres_bin/pg_ctl" -D "$data" -l "$peer_postgres_dir/postgres.log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -c port=$peer_postgres_port -c unix_socket_directories=$peer_postgres_dir -c synchronous_commit=off -c max_connections=200 -c shared_buffers=256MB" >/dev/null
+  PGPASSWORD="$peer_postgres_password" "$peer_postgres_bin/psql" -h 127.0.0.1 -p "$peer_postgres_port" -U "$peer_postgres_user" -d postgres -qtAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'finstage_bench'" | grep -q 1 ||
+    PGPASSWORD="$peer_postgres_password" "$peer_postgres_bin/createdb" -h 127.0.0.1 -p "$peer_postgres_port" -U "$peer_postgres_user" finstage_bench
+  log "PostgreSQL ready on 127.0.0.1:$peer_postgres_port ($data)"
+}
+
+stop_postgres() {
+  local data="$peer_postgres_dir/data"
+  [ -s "$data/PG_VERSION" ] || return 0
+  if as_postgres "$peer_postgres_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_postgres "$peer_postgres_bin/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null && log "PostgreSQL stopped ($data)"
+  fi
+}
+
+print_peers_env() {
+  cat <<EOF
+export FINSTAGE_REDIS="127.0.0.1:$redis_port"
+export FINSTAGE_POSTGRES="Host=127.0.0.1;Port=$peer_postgres_port;Database=finstage_bench;Username=$peer_postgres_user;Password=$peer_postgres_password"
+EOF
+}
+
 # One line per server: `<name>: running (pid, ports, folder)` only when the server of this set's
 # folder answers on this set's port; ./test.sh, ./run.sh, ./bench.sh and the fault tests read it.
 status_line() {
@@ -425,7 +473,25 @@ EOF
 only="${2:-}"
 case "$only" in
   ""|mariadb|rabbitmq|redis) ;;
-  *) echo "usage: $0 start|stop [mariadb|rabbitmq|redis]" >&2; exit 2 ;;
+  peers|postgres)
+    # The benchmark's peers (Redis, which the crawlers use too, and PostgreSQL), self-contained.
+    case "${1:-start}" in
+      start)
+        install_peers_missing
+        [ "$only" = postgres ] || start_redis
+        start_postgres
+        print_peers_env
+        ;;
+      stop)
+        [ "$only" = postgres ] || stop_redis
+        stop_postgres
+        ;;
+      env) print_peers_env ;;
+      *) echo "usage: $0 start|stop|env peers|postgres" >&2; exit 2 ;;
+    esac
+    exit 0
+    ;;
+  *) echo "usage: $0 start|stop [mariadb|rabbitmq|redis|peers|postgres]" >&2; exit 2 ;;
 esac
 
 case "${1:-start}" in

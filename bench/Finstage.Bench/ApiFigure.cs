@@ -75,12 +75,19 @@ public static class ApiFigure
         await LoadAsync(raw, symbols, settings.ApiClients, warm, ct);
         // Where the time goes: on a shared machine the latency follows the CPU left over, so each phase's CPU is kept.
         var databasePid = await CpuMeter.FindDatabasePidAsync(TestServers.MySqlAdmin, ct);
-        var rawMeter = CpuMeter.Start(databasePid);
-        var rawRun = await LoadAsync(raw, symbols, settings.ApiClients, settings.ApiDuration, ct);
-        var rawCpu = rawMeter.Stop();
-        var apiMeter = CpuMeter.Start(databasePid);
-        var apiRun = await LoadAsync(api, symbols, settings.ApiClients, settings.ApiDuration, ct);
-        var apiCpu = apiMeter.Stop();
+        // Raw, API, API, raw, each half the duration: a machine that speeds up or slows down over the figure (it is
+        // shared) weighs on both sides alike, and the p99s compared come from the same minutes.
+        var half = settings.ApiDuration / 2;
+        var rawRuns = new List<(LoadRun Run, CpuUse Cpu)>();
+        var apiRuns = new List<(LoadRun Run, CpuUse Cpu)>();
+        foreach (var side in new[] { "raw", "api", "api", "raw" })
+        {
+            var meter = CpuMeter.Start(databasePid);
+            var run = await LoadAsync(side == "raw" ? raw : api, symbols, settings.ApiClients, half, ct);
+            (side == "raw" ? rawRuns : apiRuns).Add((run, meter.Stop()));
+        }
+        var (rawRun, rawCpu) = Combine(rawRuns);
+        var (apiRun, apiCpu) = Combine(apiRuns);
 
         report.Raw("p6_raw_pages_per_s", rawRun.PerSecond);
         report.Raw("p6_api_pages_per_s", apiRun.PerSecond);
@@ -98,8 +105,21 @@ public static class ApiFigure
         report.Raw("p6_api_p99_ms_at_2_clients", Measure.Percentile(apiCalm.LatenciesMs, 99));
         report.Raw("p6_api_pages_per_s_at_2_clients", apiCalm.PerSecond);
         report.Raw("p6_articles", await CountArticlesAsync(database, ct));
+        report.Raw("p6_api_p99_ms", Measure.Percentile(apiRun.LatenciesMs, 99));
         report.Figure("p6_api_vs_raw", apiRun.PerSecond / rawRun.PerSecond);
-        report.Figure("p6_p99_ms", Measure.Percentile(apiRun.LatenciesMs, 99));
+        // The tail at 32 clients is queueing on two saturated cores, which the raw queries share (docs/performance.md):
+        // the figure is the API's p99 against theirs; with 2 clients nothing queues, and the API's own p99 is the figure.
+        report.Figure("p6_p99_vs_raw", Measure.Percentile(apiRun.LatenciesMs, 99) / Measure.Percentile(rawRun.LatenciesMs, 99));
+        report.Figure("p6_p99_ms_at_2_clients", Measure.Percentile(apiCalm.LatenciesMs, 99));
+    }
+
+    private static (LoadRun Run, CpuUse Cpu) Combine(List<(LoadRun Run, CpuUse Cpu)> runs)
+    {
+        var elapsed = TimeSpan.FromTicks(runs.Sum(r => r.Cpu.Elapsed.Ticks));
+        var pages = runs.Sum(r => r.Run.LatenciesMs.Count);
+        var database = runs.All(r => r.Cpu.DatabaseSeconds is not null) ? runs.Sum(r => r.Cpu.DatabaseSeconds!.Value) : (double?)null;
+        return (new LoadRun(pages / elapsed.TotalSeconds, [.. runs.SelectMany(r => r.Run.LatenciesMs)]),
+            new CpuUse(elapsed, runs.Sum(r => r.Cpu.ProcessSeconds), database, runs.Sum(r => r.Cpu.MachineBusySeconds)));
     }
 
     // Per page: this process (clients, and for the API also Kestrel and the service) and MariaDB; and the cores others used meanwhile.

@@ -7,7 +7,7 @@ public sealed record BenchSettings
 {
     public bool Quick { get; init; }
 
-    /// <summary>Figures to run (p1, p3 … p7, p9, p11); all when empty.</summary>
+    /// <summary>Figures to run (p1 … p9, p11); all when empty.</summary>
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     public int CycleSymbols { get; init; } = 2_000;
@@ -93,7 +93,7 @@ public sealed record BenchSettings
                 "--p9-adaptive-warmup-s" => settings with { FreshnessAdaptiveWarmUp = TimeSpan.FromSeconds(int.Parse(Next(), CultureInfo.InvariantCulture)) },
                 "--p9-overload-entries" => settings with { OverloadEntries = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException(
-                    $"Unknown argument {args[i]}. Use --quick, --only p1,p3,p4,p5,p6,p7,p9,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N, --p9-measured-s S, --p9-adaptive-warmup-s S, --p9-overload-entries N."),
+                    $"Unknown argument {args[i]}. Use --quick, --only p1,p2,p3,p4,p5,p6,p7,p8,p9,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N, --p9-measured-s S, --p9-adaptive-warmup-s S, --p9-overload-entries N."),
             };
         }
         return settings;

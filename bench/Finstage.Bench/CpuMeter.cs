@@ -57,6 +57,57 @@ public sealed class CpuMeter
         }
     }
 
+    /// <summary>
+    /// CPU of a peer server over a phase (Redis, PostgreSQL): the processes <paramref name="pids"/> finds at the end,
+    /// less what the same processes had used at the start (a PostgreSQL backend that started in between counts whole).
+    /// </summary>
+    public static Func<double> StartServers(Func<IReadOnlyCollection<int>> pids)
+    {
+        var before = pids().ToDictionary(pid => pid, pid => ProcessTicks(pid) ?? 0);
+        return () => pids().Sum(pid => (ProcessTicks(pid) ?? 0) - before.GetValueOrDefault(pid)) / TicksPerSecond;
+    }
+
+    /// <summary>The pid in the first line of a pid file (PostgreSQL's postmaster.pid), when readable.</summary>
+    public static int? PidFromFile(string file)
+    {
+        try
+        {
+            return File.Exists(file) && int.TryParse(File.ReadLines(file).FirstOrDefault()?.Trim(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Process <paramref name="parent"/> and its children (a PostgreSQL postmaster and its backends).</summary>
+    public static IReadOnlyCollection<int> WithChildren(int parent)
+    {
+        var pids = new List<int> { parent };
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
+                // Field 4 (the parent's pid) is the second after the command name in parentheses.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == parent)
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while the folder was read.
+            }
+        }
+        return pids;
+    }
+
     public CpuUse Stop()
     {
         var elapsed = _clock.Elapsed;

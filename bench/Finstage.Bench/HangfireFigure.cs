@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using Finstage.Hangfire.MySql;
 using Finstage.Testing;
 using Hangfire;
@@ -9,9 +10,10 @@ using Hangfire.Logging.LogProviders;
 namespace Finstage.Bench;
 
 /// <summary>
-/// p5: no-op jobs enqueued and performed per second on Finstage.Hangfire.MySql against
-/// Hangfire.InMemory (same worker count, the scheduler's 4), and the median pickup delay on an
-/// idle MySQL-backed server with the scheduler's 200 ms queue poll interval.
+/// p5: no-op jobs enqueued and performed per second on Finstage.Hangfire.MySql against the storages a user
+/// would pick instead (Hangfire.Redis.StackExchange on Redis, Hangfire.PostgreSql on PostgreSQL) and
+/// Hangfire.InMemory (kept in raw: it keeps nothing), same worker count (the scheduler's 4); and the median
+/// pickup delay on an idle server with the scheduler's 200 ms queue poll interval.
 /// </summary>
 public static class HangfireFigure
 {
@@ -20,51 +22,100 @@ public static class HangfireFigure
         // An earlier figure's scheduler host left Hangfire's process-wide log provider pointing at its disposed logger factory.
         GlobalConfiguration.Configuration.UseLogProvider(new ColouredConsoleLogProvider(global::Hangfire.Logging.LogLevel.Warn));
         var database = await TestServers.CreateDatabaseAsync("finstage_bench_hangfire", ct);
+        // As the scheduler configures it: its defaults (the job lock as the job row's lock; the two-round-trip fetch).
         using var mysql = new MySqlStorage(database, new MySqlStorageOptions { TablesPrefix = "hangfire_", QueuePollInterval = TimeSpan.FromMilliseconds(200) });
+        // The same storage without issue 18's round-trip levers (docs/decisions/0021), beside it in every round: what they
+        // bring, measured under the same load. FINSTAGE_BENCH_P5_LEVERS=1 adds each lever alone (the one-round-trip fetch is
+        // measured there: it is off by default).
+        using var before = Variant(database, "hangfire_before_", jobRow: false, oneRoundTripFetch: false);
+        var eachLever = Environment.GetEnvironmentVariable("FINSTAGE_BENCH_P5_LEVERS") == "1";
+        using var rowLockOnly = eachLever ? Variant(database, "hangfire_rowlock_", jobRow: true, oneRoundTripFetch: false) : null;
+        using var fetchOnly = eachLever ? Variant(database, "hangfire_fetch_", jobRow: false, oneRoundTripFetch: true) : null;
         using var memory = new InMemoryStorage();
+        await using var peers = await HangfirePeers.StartAsync(ct);
 
-        // Alternating rounds, each MySQL round right after an InMemory one: the ratio is the median of the pairs' ratios,
-        // so a machine that speeds up or slows down between rounds (it is shared, and InMemory alone moves 2-5x between
-        // runs) moves both sides of a pair alike. CPU is counted over the MySQL rounds only.
+        // Alternating rounds: each round runs every storage, in the opposite order to the round before, and a
+        // ratio is the median of the rounds' ratios, so a machine that speeds up or slows down between rounds
+        // (it is shared, and InMemory alone moves 2-5x between runs) moves both sides of a ratio alike.
         var databasePid = await CpuMeter.FindDatabasePidAsync(TestServers.MySqlAdmin, ct);
-        var pairs = new List<(double Memory, double MySql)>();
-        var memoryCpu = 0.0;
-        var mysqlCpu = (Process: 0.0, Database: 0.0, BusyPercent: 0.0);
+        var contenders = new (string Name, JobStorage Storage, Func<IReadOnlyCollection<int>> ServerPids)[]
+        {
+            ("mysql", mysql, () => databasePid is { } pid ? [pid] : []),
+            ("redis", peers.Redis, peers.RedisPids),
+            ("postgresql", peers.PostgreSql, peers.PostgreSqlPids),
+            ("inmemory", memory, () => []),
+            ("mysql_before", before, () => databasePid is { } pid ? [pid] : []),
+        };
+        if (rowLockOnly is not null && fetchOnly is not null)
+        {
+            contenders = [.. contenders, ("mysql_rowlock_only", rowLockOnly, contenders[0].ServerPids), ("mysql_fetch_only", fetchOnly, contenders[0].ServerPids)];
+        }
+        var rates = contenders.ToDictionary(c => c.Name, _ => new List<double>());
+        var cpu = contenders.ToDictionary(c => c.Name, _ => (Process: 0.0, Server: 0.0));
+        var rounds = new List<Dictionary<string, double>>();
         for (var round = 0; round < Rounds; round++)
         {
-            var memoryMeter = CpuMeter.Start(databasePid);
-            var memoryRate = await ThroughputAsync(memory, settings.HangfireJobs, ct);
-            memoryCpu += memoryMeter.Stop().ProcessSeconds;
-            var meter = CpuMeter.Start(databasePid);
-            var mysqlRate = await ThroughputAsync(mysql, settings.HangfireJobs, ct);
-            var cpu = meter.Stop();
-            mysqlCpu = (mysqlCpu.Process + cpu.ProcessSeconds, mysqlCpu.Database + (cpu.DatabaseSeconds ?? double.NaN), mysqlCpu.BusyPercent + cpu.MachineBusyPercent / Rounds);
-            pairs.Add((memoryRate, mysqlRate));
+            var rate = new Dictionary<string, double>();
+            foreach (var (name, storage, serverPids) in round % 2 == 0 ? contenders : contenders.Reverse())
+            {
+                var meter = CpuMeter.Start(null);
+                var server = CpuMeter.StartServers(serverPids);
+                rate[name] = await ThroughputAsync(storage, settings.HangfireJobs, ct);
+                var used = meter.Stop();
+                cpu[name] = (cpu[name].Process + used.ProcessSeconds, cpu[name].Server + server());
+                rates[name].Add(rate[name]);
+            }
+            rounds.Add(rate);
+            Console.WriteLine($"    round {round + 1}: " + string.Join(", ", rate.Select(pair => string.Create(CultureInfo.InvariantCulture, $"{pair.Key} {pair.Value:0}/s"))));
         }
 
         var jobsRun = (double)settings.HangfireJobs * Rounds;
-        // Where the time goes per job: this process (Hangfire, the storage's code, the driver) and the server.
-        report.Raw("p5_inmemory_cpu_ms_per_job", 1000 * memoryCpu / jobsRun);
-        report.Raw("p5_mysql_cpu_ms_per_job_process", 1000 * mysqlCpu.Process / jobsRun);
-        report.Raw("p5_mysql_cpu_ms_per_job_db", 1000 * mysqlCpu.Database / jobsRun);
-        report.Raw("p5_mysql_machine_busy_pct", mysqlCpu.BusyPercent);
+        foreach (var (name, _, _) in contenders)
+        {
+            report.Raw($"p5_{name}_jobs_per_s", Median(rates[name]));
+            // Where the time goes per job: this process (Hangfire, the storage's code, the driver) and the server.
+            report.Raw($"p5_{name}_cpu_ms_per_job_process", 1000 * cpu[name].Process / jobsRun);
+            if (name != "inmemory")
+            {
+                report.Raw($"p5_{name}_cpu_ms_per_job_server", 1000 * cpu[name].Server / jobsRun);
+            }
+        }
+        report.Raw("p5_hangfire_vs_inmemory", Median(rounds.Select(r => r["mysql"] / r["inmemory"])));
+        report.Raw("p5_levers_vs_before", Median(rounds.Select(r => r["mysql"] / r["mysql_before"])));
+        report.Raw("p5_before_vs_redis", Median(rounds.Select(r => r["mysql_before"] / r["redis"])));
+        // The same comparison by CPU (this process and the server together, per job), which a shared machine moves less
+        // than wall time: above 1 where ours spends less per job than the peer.
+        double CpuPerJob(string name) => (cpu[name].Process + cpu[name].Server) / jobsRun;
+        report.Raw("p5_cpu_redis_vs_mysql", CpuPerJob("redis") / CpuPerJob("mysql"));
+        report.Raw("p5_cpu_postgresql_vs_mysql", CpuPerJob("postgresql") / CpuPerJob("mysql"));
         // Where the time goes: enqueueing alone (no server), then performing a full queue alone.
         var (enqueue, perform) = await SplitAsync(mysql, settings.HangfireJobs, database, databasePid, report, ct);
         report.Raw("p5_mysql_enqueue_only_per_s", enqueue);
         report.Raw("p5_mysql_perform_only_per_s", perform);
         var pickups = await PickupAsync(mysql, settings.PickupSamples, ct);
-        var memoryPickups = await PickupAsync(memory, Math.Min(settings.PickupSamples, 7), ct);
+        foreach (var (name, storage, _) in contenders.Skip(1).Where(c => c.Name is "redis" or "postgresql" or "inmemory"))
+        {
+            report.Raw($"p5_{name}_pickup_ms", Measure.Percentile(await PickupAsync(storage, Math.Min(settings.PickupSamples, 9), ct), 50));
+        }
 
         report.Raw("p5_mysql_deadlock_retries", DeadlockRetries(mysql));
-        report.Raw("p5_inmemory_jobs_per_s", Median(pairs.Select(p => p.Memory)));
-        report.Raw("p5_mysql_jobs_per_s", Median(pairs.Select(p => p.MySql)));
         report.Raw("p5_pickup_p90_ms", Measure.Percentile(pickups, 90));
-        report.Raw("p5_inmemory_pickup_ms", Measure.Percentile(memoryPickups, 50));
-        report.Figure("p5_hangfire_vs_inmemory", Median(pairs.Select(p => p.MySql / p.Memory)));
+        report.Figure("p5_hangfire_vs_redis", Median(rounds.Select(r => r["mysql"] / r["redis"])));
+        report.Figure("p5_hangfire_vs_postgresql", Median(rounds.Select(r => r["mysql"] / r["postgresql"])));
         report.Figure("p5_pickup_ms", Measure.Percentile(pickups, 50));
     }
 
     private const int Rounds = 3;
+
+    // Options the storage keeps internal (the levers' switches), set by name: the bench is not one of its friends.
+    private static MySqlStorage Variant(string database, string prefix, bool jobRow, bool oneRoundTripFetch)
+    {
+        var options = new MySqlStorageOptions { TablesPrefix = prefix, QueuePollInterval = TimeSpan.FromMilliseconds(200) };
+        const System.Reflection.BindingFlags Internal = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        typeof(MySqlStorageOptions).GetProperty("JobLockIsJobRow", Internal)!.SetValue(options, jobRow);
+        typeof(MySqlStorageOptions).GetProperty("FetchInOneRoundTrip", Internal)!.SetValue(options, oneRoundTripFetch);
+        return new MySqlStorage(database, options);
+    }
 
     private static double Median(IEnumerable<double> values) => Measure.Percentile([.. values], 50);
 

@@ -17,6 +17,7 @@ using var budget = new CancellationTokenSource(settings.Budget);
 var figures = new (string Name, Func<BenchSettings, Report, CancellationToken, Task> Run)[]
 {
     ("p1", CycleFigure.RunAsync),
+    ("p2", CrawlFigure.RunAsync),
     ("p3", FanOutFigure.RunAsync),
     ("p4", IngestFigure.RunAsync),
     ("p5", HangfireFigure.RunAsync),

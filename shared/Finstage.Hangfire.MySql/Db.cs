@@ -89,6 +89,9 @@ internal sealed class Db
     public int Write(Statement statement) =>
         InLeanTransaction(transaction => transaction.CommitCounting(statement));
 
+    /// <summary>One round trip of autocommitted statements, run again when the server chose it as a deadlock victim.</summary>
+    public T UseRetrying<T>(Func<MySqlConnection, T> action) => Retrying(() => Use(action));
+
     /// <summary>A transaction that reads before it writes, begun and committed in the same round trips as its statements.</summary>
     public T InLeanTransaction<T>(Func<LeanTransaction, T> action) =>
         Retrying(() =>

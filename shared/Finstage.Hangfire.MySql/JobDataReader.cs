@@ -6,6 +6,17 @@ namespace Finstage.Hangfire.MySql;
 /// <summary>Reads a job and its parameters in one round trip, as two result sets.</summary>
 internal static class JobDataReader
 {
+    /// <summary>
+    /// The two statements of <see cref="Sql"/> for one job, the job row locked as it is read (<see cref="JobRowLock"/>),
+    /// waiting at most <paramref name="waitSeconds"/> for another holder (MariaDB's WAIT n; NOWAIT for 0).
+    /// </summary>
+    public static Statement[] LockingStatements(Tables t, long id, long waitSeconds) =>
+    [
+        new($"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {t.Job} WHERE `id` = @id FOR UPDATE " +
+            (waitSeconds > 0 ? $"WAIT {waitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "NOWAIT"), ("@id", id)),
+        new($"SELECT `name`, `value` FROM {t.JobParameter} WHERE `job_id` = @id", ("@id", id)),
+    ];
+
     public static string Sql(Tables t) =>
         $"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {t.Job} WHERE `id` = @id; " +
         $"SELECT `name`, `value` FROM {t.JobParameter} WHERE `job_id` = @id";

@@ -6,7 +6,7 @@ namespace Finstage.Hangfire.MySql;
 internal static class JobQueue
 {
     /// <summary>
-    /// Takes a job in two round trips: begin plus a locking probe, then the claim plus COMMIT. With
+    /// Takes a job in one round trip per queue tried: the claim and its read. With
     /// <paramref name="lookFirst"/> (an idle worker's poll) a plain read comes first, so a poll of empty queues
     /// takes no lock and opens no transaction.
     /// </summary>
@@ -33,19 +33,56 @@ internal static class JobQueue
         }
 
         var token = Guid.NewGuid().ToString("N");
-        var taken = db.InLeanTransaction(tx =>
+        // One round trip per queue, in the caller's order (its priority): the claim and the read of what it claimed, as
+        // two autocommitted statements. The claim is an UPDATE joined to the first visible entry in index order, taken
+        // FOR UPDATE SKIP LOCKED in a derived table (materialised: one index row read, then the row by its key), so
+        // workers skip each other's rows as before. (A plain UPDATE … ORDER BY … LIMIT 1 cannot walk the index whose
+        // column it changes: it sorted, and locked, the whole queue.) The claimed entry comes back through
+        // LAST_INSERT_ID(expr), set to its job id by the same UPDATE on this session, and the fresh token proves the
+        // row is this claim's (the session's LAST_INSERT_ID may be older when nothing was claimed).
+        (long Id, long JobId, string Queue)? taken = null;
+        if (!storage.Options.FetchInOneRoundTrip)
         {
-            // One queue at a time and in the caller's order (its priority); each probe locks one row and skips rows
-            // another worker is taking.
+            taken = TwoRoundTrips(db, queues, Visible, invisibility, token);
+        }
+
+        foreach (var queue in storage.Options.FetchInOneRoundTrip ? queues : [])
+        {
+            var rows = db.UseRetrying(c => c.Query(
+                $"UPDATE {t.JobQueue} AS `q` JOIN (SELECT `id` FROM {t.JobQueue} WHERE `queue` = @queue AND {Visible} " +
+                "ORDER BY `fetched_at`, `id` LIMIT 1 FOR UPDATE SKIP LOCKED) AS `next` ON `q`.`id` = `next`.`id` " +
+                "SET `q`.`fetched_at` = UTC_TIMESTAMP(6), `q`.`fetch_token` = @token, `q`.`job_id` = LAST_INSERT_ID(`q`.`job_id`); " +
+                $"SELECT `id`, `job_id` FROM {t.JobQueue} WHERE `job_id` = LAST_INSERT_ID() AND `fetch_token` = @token",
+                r => (Id: r.GetInt64(0), JobId: r.GetInt64(1)), null, ("@queue", queue), ("@token", token), invisibility));
+            if (rows.Count == 1)
+            {
+                taken = (rows[0].Id, rows[0].JobId, queue);
+                break;
+            }
+        }
+
+        storage.Signal.Probed(queues, found: taken is not null, notificationsBefore);
+        // The transaction is committed and its connection back in the pool before the job is handed out.
+        return taken is { } job
+            ? new MySqlFetchedJob(storage, job.Id, job.JobId.ToString(CultureInfo.InvariantCulture), job.Queue, token)
+            : null;
+    }
+
+    // The fetch before issue 18, kept for the benchmark's comparison: a locking probe inside a transaction, then the
+    // claim with COMMIT.
+    private static (long Id, long JobId, string Queue)? TwoRoundTrips(
+        Db db, IReadOnlyList<string> queues, string visible, (string, object?) invisibility, string token) =>
+        db.InLeanTransaction(tx =>
+        {
             foreach (var queue in queues)
             {
                 var rows = tx.Query(
-                    new Statement($"SELECT `id`, `job_id` FROM {t.JobQueue} WHERE `queue` = @queue AND {Visible} ORDER BY `fetched_at`, `id` LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    new Statement($"SELECT `id`, `job_id` FROM {db.Tables.JobQueue} WHERE `queue` = @queue AND {visible} ORDER BY `fetched_at`, `id` LIMIT 1 FOR UPDATE SKIP LOCKED",
                         ("@queue", queue), invisibility),
                     r => (Id: r.GetInt64(0), JobId: r.GetInt64(1)));
                 if (rows.Count == 1)
                 {
-                    tx.Commit([new Statement($"UPDATE {t.JobQueue} SET `fetched_at` = UTC_TIMESTAMP(6), `fetch_token` = @token WHERE `id` = @id",
+                    tx.Commit([new Statement($"UPDATE {db.Tables.JobQueue} SET `fetched_at` = UTC_TIMESTAMP(6), `fetch_token` = @token WHERE `id` = @id",
                         ("@token", token), ("@id", rows[0].Id))]);
                     return (rows[0].Id, rows[0].JobId, Queue: queue);
                 }
@@ -54,11 +91,4 @@ internal static class JobQueue
             tx.Commit([]);
             return ((long Id, long JobId, string Queue)?)null;
         });
-
-        storage.Signal.Probed(queues, found: taken is not null, notificationsBefore);
-        // The transaction is committed and its connection back in the pool before the job is handed out.
-        return taken is { } job
-            ? new MySqlFetchedJob(storage, job.Id, job.JobId.ToString(CultureInfo.InvariantCulture), job.Queue, token)
-            : null;
-    }
 }

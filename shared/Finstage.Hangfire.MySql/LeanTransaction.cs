@@ -37,6 +37,20 @@ internal sealed class LeanTransaction(MySqlConnection connection) : IDisposable
     }
 
     /// <summary>
+    /// Runs statements inside the transaction (beginning it in the same round trip) and hands the reader, at the first
+    /// result set they return, to <paramref name="read"/>.
+    /// </summary>
+    public T Read<T>(IReadOnlyList<Statement> statements, Func<MySqlDataReader, T> read)
+    {
+        ObjectDisposedException.ThrowIf(_ended, this);
+        var prefix = _begun ? [] : new[] { ReadCommitted, Begin };
+        _begun = true;
+        using var batch = Batch([.. prefix, .. statements]);
+        using var reader = batch.ExecuteReader();
+        return read(reader);
+    }
+
+    /// <summary>
     /// Sends the last statements and COMMIT in one round trip and returns the first column of every row they selected.
     /// Without earlier statements, one statement needs no transaction of its own: it commits by itself.
     /// </summary>

@@ -34,7 +34,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     private Tables T => _db.Tables;
 
     /// <inheritdoc />
-    public override IWriteOnlyTransaction CreateWriteTransaction() => new MySqlWriteOnlyTransaction(_storage, DropReadAhead);
+    public override IWriteOnlyTransaction CreateWriteTransaction() => new MySqlWriteOnlyTransaction(_storage, DropReadAhead, Write);
 
     /// <inheritdoc />
     public override IDisposable AcquireDistributedLock(string resource, TimeSpan timeout)
@@ -52,11 +52,22 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             }
         }
 
+        // A job's state lock is the job row's lock, taken with the job's read; any other resource is a GET_LOCK.
         var jobId = JobLocks.JobIdOf(resource);
-        var (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
+        IDisposable acquired;
+        JobData? job = null;
+        if (jobId is { } lockedJob && _storage.Options.JobLockIsJobRow)
+        {
+            (acquired, job) = JobRowLock.Acquire(_db, lockedJob, timeout);
+        }
+        else
+        {
+            (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
+        }
+
         lock (_locksSync)
         {
-            _locks[resource] = new HeldLock(acquired);
+            _locks[resource] = new HeldLock(acquired, jobId);
             _readAhead = jobId is { } id ? (resource, id, job) : null;
         }
 
@@ -449,6 +460,26 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         return microseconds is { } us ? TimeSpan.FromTicks(us * 10) : TimeSpan.FromSeconds(-1);
     }
 
+    // A write transaction that writes the row of a job whose state lock this connection holds commits in that lock's
+    // transaction (one round trip with the lock's end); any other goes through a pooled connection of its own.
+    private List<object> Write(IReadOnlyList<Statement> statements, IReadOnlyList<long> jobIds)
+    {
+        JobRowLock? rowLock = null;
+        lock (_locksSync)
+        {
+            foreach (var held in _locks.Values)
+            {
+                if (held.JobId is { } id && jobIds.Contains(id) && held.Lock is JobRowLock jobLock)
+                {
+                    rowLock = jobLock;
+                    break;
+                }
+            }
+        }
+
+        return rowLock is not null ? rowLock.CommitWith(statements) : _db.Write(statements);
+    }
+
     private void DropReadAhead()
     {
         lock (_locksSync)
@@ -460,9 +491,10 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     internal static bool TryParseId(string id, out long value) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
-    private sealed class HeldLock(MySqlDistributedLock acquired)
+    private sealed class HeldLock(IDisposable acquired, long? jobId)
     {
-        public MySqlDistributedLock Lock { get; } = acquired;
+        public IDisposable Lock { get; } = acquired;
+        public long? JobId { get; } = jobId;
         public int Count { get; set; } = 1;
     }
 

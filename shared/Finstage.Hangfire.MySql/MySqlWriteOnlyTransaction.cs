@@ -27,13 +27,22 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
     private readonly List<(Target Target, string Key, int Sequence, Piece[] Pieces)> _commands = [];
     private readonly List<MySqlFetchedJob> _removedFromQueue = [];
     private readonly List<string> _enqueuedTo = [];
+    private readonly List<long> _jobIds = [];
     private readonly Action _beforeCommit;
+    private readonly Func<IReadOnlyList<Statement>, IReadOnlyList<long>, List<object>> _write;
 
-    internal MySqlWriteOnlyTransaction(MySqlStorage storage, Action beforeCommit)
+    /// <param name="storage">The storage.</param>
+    /// <param name="beforeCommit">Runs before the statements are sent.</param>
+    /// <param name="write">
+    /// Sends the statements as one transaction, given the jobs whose rows they write: the connection commits them on the
+    /// job's state lock when it holds it (<see cref="JobRowLock"/>).
+    /// </param>
+    internal MySqlWriteOnlyTransaction(MySqlStorage storage, Action beforeCommit, Func<IReadOnlyList<Statement>, IReadOnlyList<long>, List<object>> write)
     {
         _db = storage.Db;
         _signal = storage.Signal;
         _beforeCommit = beforeCommit;
+        _write = write;
     }
 
     private Tables T => _db.Tables;
@@ -52,7 +61,7 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
         if (statements.Count > 0)
         {
             _beforeCommit();
-            _db.Write(statements);
+            _write(statements, _jobIds);
         }
 
         foreach (var fetched in _removedFromQueue)
@@ -272,6 +281,11 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
         {
             // An id this storage never issued names no row; like an unknown numeric id, it changes nothing.
             return;
+        }
+
+        if (!_jobIds.Contains(id))
+        {
+            _jobIds.Add(id);
         }
 
         AddAll(Target.Job, id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture), pieces(id));
