@@ -1,0 +1,75 @@
+using Finstage.Testing;
+
+namespace Finstage.Reliability.Tests;
+
+/// <summary>
+/// One crawl seen where a person would look at it (issue 17): the three services run as processes and
+/// export to the real Aspire dashboard, started as <c>./run.sh</c> starts it; what the dashboard then
+/// holds is read back through its HTTP API, not from the services' own memory.
+/// </summary>
+[Trait("Category", "Reliability")]
+public sealed class TraceViewerTests
+{
+    private static void Record(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);
+
+    // Three services, the dashboard and a crawl took 3.5 minutes on the shared 2-core machine; 8 leaves room.
+    [Fact(Timeout = 480_000)]
+    public async Task Dashboard_ShowsOneCrawlAsOneTraceAcrossTheThreeServices_WhenTheServicesExportToIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var viewer = await TraceViewer.StartAsync(ct);
+        var exporting = viewer.ExporterSettings;
+        await using var pipeline = await RunningPipeline.StartAsync("trace_viewer", 1, TimeSpan.Zero, ct,
+            storageSettings: exporting, crawlerSettings: exporting, schedulerSettings: exporting);
+        await pipeline.ReportOnFailureAsync(async () =>
+        {
+            var cycle = await pipeline.RequestCycleAsync(ct);
+            await pipeline.WaitForCycleAsync(cycle, TimeSpan.FromSeconds(120), ct);
+            var crawlId = (await pipeline.CrawlIdsAsync(cycle, ct)).ShouldHaveSingleItem().ToString();
+
+            // The storage's span ends last; spans leave each service within half a second of ending, but
+            // under a loaded machine that can take much longer, hence a minute.
+            var stored = await Eventually.WaitForAsync(
+                async () => (await viewer.GetSpansAsync(ct)).FirstOrDefault(span =>
+                    span.Name == "store crawl result" && span.Attributes.GetValueOrDefault("finstage.crawl.id") == crawlId),
+                span => span is not null, TimeSpan.FromSeconds(60), $"the storage's span of crawl {crawlId} in the dashboard", ct);
+
+            // The rest of the trace may still be on its way from the other two services.
+            var trace = await Eventually.WaitForAsync(
+                () => viewer.GetTraceAsync(stored!.TraceId, ct),
+                spans => spans.Any(span => span.Service == "Finstage.Scheduler" && span.Name.StartsWith("job ", StringComparison.Ordinal))
+                    && spans.Any(span => span.Service == "Finstage.Crawler" && span.Name == "crawl feed"),
+                TimeSpan.FromSeconds(60), $"the scheduler's and the crawler's spans in trace {stored!.TraceId}", ct);
+            foreach (var span in trace)
+            {
+                Record(span.ToString());
+            }
+
+            trace.ShouldAllBe(span => span.TraceId == stored.TraceId);
+            trace.Select(span => span.Service).Distinct().Order().ShouldBe(["Finstage.Crawler", "Finstage.Scheduler", "Finstage.Storage"]);
+            var scheduler = trace.Where(span => span.Service == "Finstage.Scheduler").ToList();
+            scheduler.ShouldContain(span => span.Name.StartsWith("job CrawlFanOut.", StringComparison.Ordinal), "the scheduler's Hangfire job");
+            scheduler.ShouldContain(span => span.Name == "request crawl" && span.Attributes.GetValueOrDefault("finstage.symbol") == pipeline.Symbols[0],
+                "the scheduler's request for the symbol");
+            scheduler.ShouldContain(span => span.Scope == "MassTransit" && IsKind(span, "Producer"), "the scheduler's publish");
+            var crawler = trace.Where(span => span.Service == "Finstage.Crawler").ToList();
+            crawler.ShouldContain(span => span.Scope == "MassTransit" && IsKind(span, "Consumer"), "the crawler's consume");
+            crawler.ShouldContain(span => span.Name == "crawl feed" && span.Attributes.GetValueOrDefault("finstage.crawl.id") == crawlId, "the crawler's crawl");
+            crawler.ShouldContain(span => span.Scope == "System.Net.Http" && IsKind(span, "Client"), "the crawler's fetch of the feed");
+            trace.Where(span => span.Service == "Finstage.Storage").ShouldContain(span => span.Name == "store crawl result", "the storage's write");
+            // One tree: every span but the root has its parent in the trace.
+            var ids = trace.Select(span => span.SpanId).ToHashSet();
+            trace.Count(span => !ids.Contains(span.ParentSpanId)).ShouldBe(1, "one root, from which the crawl can be followed");
+        });
+    }
+
+    // OTLP/JSON writes the kind as a number (SPAN_KIND_CLIENT = 3, PRODUCER = 4, CONSUMER = 5) or as its name.
+    private static bool IsKind(ViewedSpan span, string kind) =>
+        span.Kind.Contains(kind, StringComparison.OrdinalIgnoreCase) || span.Kind == kind switch
+        {
+            "Client" => "3",
+            "Producer" => "4",
+            "Consumer" => "5",
+            _ => "?",
+        };
+}
