@@ -70,6 +70,11 @@ public static class Extensions
             // (docs/decisions/0013-manual-crawls.md); both share each host's token bucket below.
             bus.AddConsumer<FetchManualNewsConsumer>(typeof(FetchManualNewsConsumerDefinition));
         });
+        // The gauge it feeds is read only by an exporter: without one, no extra broker connection.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddHostedService<CrawlQueueDepth>();
+        }
         return builder;
     }
 

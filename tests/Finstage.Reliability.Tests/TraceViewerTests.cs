@@ -1,4 +1,7 @@
 using Finstage.Testing;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
 
 namespace Finstage.Reliability.Tests;
 
@@ -14,7 +17,7 @@ public sealed class TraceViewerTests
 
     // Three services, the dashboard and a crawl took 3.5 minutes on the shared 2-core machine; 8 leaves room.
     [Fact(Timeout = 480_000)]
-    public async Task Dashboard_ShowsOneCrawlAsOneTraceAcrossTheThreeServices_WhenTheServicesExportToIt()
+    public async Task Dashboard_ShowsOneCrawlAsOneTraceAndTheFinstageMetrics_WhenTheServicesExportToIt()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var viewer = await TraceViewer.StartAsync(ct);
@@ -60,7 +63,58 @@ public sealed class TraceViewerTests
             // One tree: every span but the root has its parent in the trace.
             var ids = trace.Select(span => span.SpanId).ToHashSet();
             trace.Count(span => !ids.Contains(span.ParentSpanId)).ShouldBe(1, "one root, from which the crawl can be followed");
+
+            // The metrics, where a person reads them: the dashboard's metrics page of each service lists the
+            // instruments it received (the API has no metrics), read in headless Chromium as a person sees it.
+            using var browser = StartChromium();
+            ShouldListInstruments(browser, viewer, "Finstage.Crawler",
+                ["finstage.crawls", "finstage.crawl.duration", "finstage.crawl.fetch.duration", "finstage.crawl.articles",
+                 "finstage.crawl.queue.lag", "finstage.crawl.queue.depth"]);
+            ShouldListInstruments(browser, viewer, "Finstage.Storage", ["finstage.storage.batch.size", "finstage.storage.articles"]);
+            ShouldListInstruments(browser, viewer, "Finstage.Scheduler", ["finstage.scheduler.jobs"]);
         });
+    }
+
+    /// <summary>Opens a service's metrics page and waits (a minute: gauges are polled every 10 s) until it names every instrument.</summary>
+    private static void ShouldListInstruments(ChromeDriver browser, TraceViewer viewer, string service, IReadOnlyList<string> instruments)
+    {
+        var page = new Uri(viewer.Address, $"/metrics/resource/{service}");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        List<string> missing;
+        while (true)
+        {
+            // Loaded afresh each time: the page lists what the dashboard held when it was rendered.
+            browser.Navigate().GoToUrl(page);
+            var body = new WebDriverWait(browser, TimeSpan.FromSeconds(30))
+                .Until(driver => driver.FindElement(By.TagName("body")).Text is { Length: > 0 } text && text.Contains("Finstage", StringComparison.Ordinal) ? text : null);
+            missing = instruments.Where(instrument => !body!.Contains(instrument, StringComparison.Ordinal)).ToList();
+            if (missing.Count == 0 || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+            Thread.Sleep(2000);
+        }
+        missing.ShouldBeEmpty($"instruments of {service} missing from {page}");
+        Record($"{service}: {string.Join(", ", instruments)} on {page}");
+    }
+
+    /// <summary>
+    /// Debian's headless Chromium without a sandbox (the tests may run as root), named outright so that
+    /// Selenium never looks for or downloads a browser; ./test.sh installs both through scripts/chromium.sh.
+    /// </summary>
+    private static ChromeDriver StartChromium()
+    {
+        var browser = Environment.GetEnvironmentVariable("FINSTAGE_CHROMIUM") is { Length: > 0 } named ? named : "/usr/bin/chromium";
+        var driver = Environment.GetEnvironmentVariable("FINSTAGE_CHROMEDRIVER") is { Length: > 0 } given ? given : "/usr/bin/chromedriver";
+        File.Exists(browser).ShouldBeTrue($"{browser} is missing: scripts/chromium.sh installs Debian's chromium (./test.sh runs it)");
+        File.Exists(driver).ShouldBeTrue($"{driver} is missing: scripts/chromium.sh installs Debian's chromium-driver (./test.sh runs it)");
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(driver)!, Path.GetFileName(driver));
+        service.SuppressInitialDiagnosticInformation = true;
+        service.HideCommandPromptWindow = true;
+        var options = new ChromeOptions { BinaryLocation = browser };
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,1000");
+        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
     }
 
     // OTLP/JSON writes the kind as a number (SPAN_KIND_CLIENT = 3, PRODUCER = 4, CONSUMER = 5) or as its name.
