@@ -157,7 +157,7 @@ if curl -fsS --max-time 10 -o /dev/null "$dashboard/api/telemetry/resources" 2>/
 
   shoot_blazor dashboard-trace "$dashboard/traces/detail/$trace" "store crawl result"
   shoot_blazor dashboard-traces "$dashboard/traces" "Finstage.Storage"
-  shoot_blazor dashboard-metrics "$dashboard/metrics/resource/Finstage.Crawler?meter=Finstage&instrument=finstage.crawls&view=Table" "finstage.crawl.fetch.duration"
+  shoot_blazor dashboard-metrics "$dashboard/metrics/resource/Finstage.Crawler?meter=Finstage&instrument=finstage.crawls&view=Graph" "finstage.crawl.fetch.duration"
   log "dashboard: trace $trace"
 else
   log "no Aspire dashboard at $dashboard (./run.sh --no-telemetry?): its pages are left out"
