@@ -4,14 +4,20 @@
 #
 #   ./run.sh            crawl the real Yahoo Finance and Investing.com feeds (needs internet)
 #   ./run.sh --offline  crawl a local feed server with generated sample news (no internet needed)
+#   --no-telemetry      without the trace viewer: the services then export no traces or metrics
+#
+# By default the Aspire dashboard (scripts/dashboard.sh) runs beside them on loopback, and every
+# service sends its traces, metrics and logs to it: one crawl is one trace there (docs/observability.md).
 set -euo pipefail
 
 offline=false
+telemetry=true
 for arg in "$@"; do
   case "$arg" in
     --offline) offline=true ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument '$arg' (try --offline)" >&2; exit 2 ;;
+    --no-telemetry) telemetry=false ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$arg' (try --offline, --no-telemetry)" >&2; exit 2 ;;
   esac
 done
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,6 +62,33 @@ start_service() {
   echo "$name ready"
 }
 
+# The trace viewer before anything that sends to it. Unsecured, hence on loopback only
+# (scripts/dashboard.sh refuses anything else; docs/decisions/0020-trace-viewer.md).
+dashboard_url="${FINSTAGE_DASHBOARD_URL:-http://127.0.0.1:18888}"
+export FINSTAGE_DASHBOARD_URL="$dashboard_url"
+export FINSTAGE_DASHBOARD_OTLP_GRPC_URL="${FINSTAGE_DASHBOARD_OTLP_GRPC_URL:-http://127.0.0.1:18889}"
+if $telemetry; then
+  scripts/dashboard.sh >"$logs/dashboard.log" 2>&1 &
+  pids+=($!)
+  deadline=$((SECONDS + 120))
+  until curl -fsS "$dashboard_url/api/telemetry/resources" >/dev/null 2>&1; do
+    if ! kill -0 "${pids[-1]}" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+      echo "the dashboard did not become ready; the end of $logs/dashboard.log:" >&2
+      tail -n 30 "$logs/dashboard.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  echo "dashboard ready"
+  # Every service (and its migrate step) exports over OTLP/gRPC to it; metrics every 10 s rather
+  # than the default minute, so a crawl's figures show up while one is looking.
+  export OTEL_EXPORTER_OTLP_ENDPOINT="$FINSTAGE_DASHBOARD_OTLP_GRPC_URL" OTEL_EXPORTER_OTLP_PROTOCOL=grpc
+  export OTEL_METRIC_EXPORT_INTERVAL=10000
+else
+  # Nothing to send to: an endpoint inherited from the shell would only make the exporters retry.
+  unset OTEL_EXPORTER_OTLP_ENDPOINT
+fi
+
 # The migrate steps first, as the migrator (ConnectionStrings__StorageMigrations and
 # __HangfireMigrations from servers.sh): the services run as a user that may only read and write
 # rows, and refuse to start on a schema these steps have not brought up to date.
@@ -95,6 +128,7 @@ Finstage is running$($offline && echo " on the local sample feeds at $feeds" || 
   Hangfire dashboard             http://127.0.0.1:5080/hangfire   (POST /api/crawls, GET /api/watchlist)
   News API and its Scalar page   http://127.0.0.1:5082   (e.g. /api/news, /api/symbols, /api/crawls)
   RabbitMQ management UI         $FINSTAGE_RABBITMQ_MANAGEMENT   (guest / guest)
+  Traces, metrics, logs          $($telemetry && echo "$dashboard_url   (Aspire dashboard, loopback only, no login)" || echo "off (--no-telemetry)")
   Logs                           $logs
 Press Ctrl-C to stop.
 INFO

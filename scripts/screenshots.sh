@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Takes screenshots of the running Finstage pages in headless Chromium, to see them as a person would:
-# the Hangfire dashboard, the Scalar API page, the news API and the news page (storage's `/`). Assumes the services are up
-# (e.g. `./run.sh --offline`). Installs Debian's chromium with apt-get where it is missing
+# the Hangfire dashboard, the Scalar API page, the news API and the news page (storage's `/`), and, where the
+# Aspire dashboard runs (./run.sh without --no-telemetry), the trace of the newest stored crawl and the crawler's
+# metrics. Assumes the services are up (e.g. `./run.sh --offline`). Installs Debian's chromium with apt-get where it is missing
 # (scripts/chromium.sh).
 #
 #   scripts/screenshots.sh            PNGs under .local/screenshots/ (git-ignored)
@@ -9,12 +10,14 @@
 # Fails (exit 1, with the reason) when a page answers an HTTP error, when a screenshot is missing
 # or empty, or when the Scalar page did not render the API it documents.
 # Settings: FINSTAGE_SCHEDULER_URL (http://127.0.0.1:5080), FINSTAGE_STORAGE_URL (http://127.0.0.1:5082),
-# FINSTAGE_SCREENSHOTS_DIR (.local/screenshots), FINSTAGE_SCREENSHOT_WAIT_MS (5000).
+# FINSTAGE_DASHBOARD_URL (http://127.0.0.1:18888), FINSTAGE_SCREENSHOTS_DIR (.local/screenshots),
+# FINSTAGE_SCREENSHOT_WAIT_MS (5000).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 scheduler="${FINSTAGE_SCHEDULER_URL:-http://127.0.0.1:5080}"
 storage="${FINSTAGE_STORAGE_URL:-http://127.0.0.1:5082}"
+dashboard="${FINSTAGE_DASHBOARD_URL:-http://127.0.0.1:18888}"
 out="${FINSTAGE_SCREENSHOTS_DIR:-$root/.local/screenshots}"
 wait_ms="${FINSTAGE_SCREENSHOT_WAIT_MS:-5000}"
 
@@ -109,5 +112,63 @@ grep -qF "$title" "$dom" || fail "the Scalar page did not render the API title \
 grep -qF "/api/news" "$dom" || fail "the Scalar page does not list /api/news (DOM in ${dom#"$root"/})"
 rm -f "$out/scalar.dom.log"
 log "scalar: rendered \"$title\" with its operations"
+
+# --- The trace viewer ----------------------------------------------------------------------
+
+# The Aspire dashboard is a Blazor Server app: its pages are empty until their SignalR circuit has
+# rendered them, which --screenshot's virtual time never waits for (the PNG came out blank). So these
+# pages go through chromedriver's WebDriver API (plain HTTP, curl and jq): load, wait until the page
+# shows a text it must show, then take the picture.
+driver_pid=""
+driver_session=""
+stop_driver() {
+  [ -z "$driver_session" ] || curl -sS -X DELETE "$driver_url/session/$driver_session" >/dev/null 2>&1 || true
+  [ -z "$driver_pid" ] || kill "$driver_pid" 2>/dev/null || true
+  cleanup
+}
+webdriver() { # METHOD PATH [JSON]
+  curl -sS --max-time 90 -X "$1" "$driver_url$2" -H 'Content-Type: application/json' ${3:+-d "$3"}
+}
+shoot_blazor() { # NAME URL TEXT
+  local name="$1" url="$2" text="$3" file="$out/$1.png" deadline=$((SECONDS + 60)) shown=""
+  webdriver POST "/session/$driver_session/url" "$(jq -nc --arg url "$url" '{url: $url}')" >/dev/null \
+    || fail "chromedriver could not open $url"
+  until grep -qF "$text" <<<"$shown"; do
+    [ $SECONDS -lt $deadline ] || fail "$url did not show \"$text\" within 60 s"
+    sleep 1
+    shown="$(webdriver POST "/session/$driver_session/execute/sync" '{"script":"return document.body.innerText","args":[]}' | jq -r '.value // empty')"
+  done
+  sleep 2 # the charts and the waterfall's bars settle after the text
+  webdriver GET "/session/$driver_session/screenshot" | jq -r '.value' | base64 -d >"$file" || fail "no screenshot of $url"
+  [ "$(head -c 8 "$file" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$file is not a PNG"
+  log "$name: $url -> ${file#"$root"/} ($(wc -c <"$file") bytes)"
+}
+
+# One crawl end to end: the trace holding the newest "store crawl result" span, which the storage sends
+# last, so the scheduler's and the crawler's spans of that crawl are in it too (docs/observability.md).
+if curl -fsS --max-time 10 -o /dev/null "$dashboard/api/telemetry/resources" 2>/dev/null; then
+  spans="$(curl -fsS --max-time 30 "$dashboard/api/telemetry/spans?limit=10000")" || fail "$dashboard/api/telemetry/spans did not answer"
+  trace="$(jq -r '[.data.resourceSpans[].scopeSpans[].spans[] | select(.name == "store crawl result")]
+                  | sort_by(.endTimeUnixNano | tonumber) | last | .traceId // empty' <<<"$spans")"
+  [ -n "$trace" ] || fail "the dashboard at $dashboard holds no stored crawl yet (no \"store crawl result\" span): wait for a cycle"
+
+  driver_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  driver_url="http://127.0.0.1:$driver_port"
+  "$FINSTAGE_CHROMEDRIVER" --port="$driver_port" >"$out/chromedriver.log" 2>&1 &
+  driver_pid=$!
+  trap stop_driver EXIT
+  for _ in $(seq 1 60); do curl -fsS --max-time 2 "$driver_url/status" >/dev/null 2>&1 && break; sleep 0.5; done
+  capabilities="$(jq -nc --arg binary "$browser" '{capabilities: {alwaysMatch: {browserName: "chrome", "goog:chromeOptions": {binary: $binary,
+    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--window-size=1600,1200"]}}}}')"
+  driver_session="$(webdriver POST /session "$capabilities" | jq -r '.value.sessionId // empty')"
+  [ -n "$driver_session" ] || fail "chromedriver did not start chromium (log: $out/chromedriver.log)"
+
+  shoot_blazor dashboard-trace "$dashboard/traces/detail/$trace" "store crawl result"
+  shoot_blazor dashboard-traces "$dashboard/traces" "Finstage.Storage"
+  shoot_blazor dashboard-metrics "$dashboard/metrics/resource/Finstage.Crawler?meter=Finstage&instrument=finstage.crawls&view=Graph" "finstage.crawl.fetch.duration"
+  log "dashboard: trace $trace"
+else
+  log "no Aspire dashboard at $dashboard (./run.sh --no-telemetry?): its pages are left out"
+fi
 
 log "all screenshots in ${out#"$root"/}"

@@ -1,6 +1,7 @@
-# Sourced by the mysql image's entrypoint on the first start of an empty data volume (docker-compose.yml mounts
-# this folder at /docker-entrypoint-initdb.d). The image itself creates MYSQL_USER, the migrator, with every right
-# on MYSQL_DATABASE; this adds the user the services run as, which may only read and write rows.
+# Sourced by the mariadb image's entrypoint on the first start of an empty data volume (docker-compose.yml mounts
+# this folder at /docker-entrypoint-initdb.d). The image itself creates MARIADB_USER, the migrator, with every right
+# on MARIADB_DATABASE; this adds the user the services run as, which may only read and write rows. mysql_note,
+# mysql_error, docker_process_sql and MYSQL_DATABASE (set from MARIADB_DATABASE) are the entrypoint's own.
 # Keep this file not executable: the entrypoint runs executable scripts apart, without its docker_process_sql.
 
 if [ -z "${FINSTAGE_RUNTIME_USER:-}" ] || [ -z "${FINSTAGE_RUNTIME_PASSWORD:-}" ]; then

@@ -73,6 +73,11 @@ public static class Extensions
             bus.AddConsumer<FetchManualNewsConsumer>(typeof(FetchManualNewsConsumerDefinition));
             bus.AddConsumer<CheckFeedConsumer>();
         });
+        // The gauge it feeds is read only by an exporter: without one, no extra broker connection.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddHostedService<CrawlQueueDepth>();
+        }
         return builder;
     }
 

@@ -75,7 +75,9 @@ public sealed class FeedCrawler(
         }
 
         var shown = DisplayUrl.Of(url);
+        var fetchStarted = clock.GetTimestamp();
         var fetched = await fetcher.FetchAsync(url, conditional: !repeated, cancellationToken);
+        metrics.RecordFetch(request.Source, fetched.Failed ? "failed" : fetched.NotModified ? "not_modified" : "ok", clock.GetElapsedTime(fetchStarted));
         if (fetched.Failed)
         {
             return Failed(request, fetched.Failure!.Value, $"{shown}: {fetched.Detail}", fetched.Attempts, fetched.HttpStatus, started, fetched.RetryAfter);
