@@ -45,7 +45,8 @@ public sealed class LeastPrivilegeTests(SchedulerFixture scheduler)
             await WaitForAsync(database, $"SELECT COUNT(*) FROM `hangfire_job` WHERE `id` = {jobId} AND `state_name` = 'Succeeded'", 1, "the job succeeded");
             // The success counter's raw rows are folded into the aggregated table and deleted.
             await WaitForAsync(database, "SELECT COUNT(*) FROM `hangfire_counter`", 0, "raw counters folded");
-            (await ScalarAsync(database, "SELECT `value` FROM `hangfire_aggregated_counter` WHERE `key` = 'stats:succeeded'")).ShouldBe(1);
+            // At least the manual job's success: the polling round (every 10 s) succeeds and is counted too.
+            (await ScalarAsync(database, "SELECT `value` FROM `hangfire_aggregated_counter` WHERE `key` = 'stats:succeeded'")).ShouldBeGreaterThanOrEqualTo(1);
             // An expired job is deleted with its states and parameters.
             await ScalarAsync(database, $"UPDATE `hangfire_job` SET `expire_at` = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE WHERE `id` = {jobId}");
             await WaitForAsync(database, $"SELECT COUNT(*) FROM `hangfire_job` WHERE `id` = {jobId}", 0, "the expired job deleted");

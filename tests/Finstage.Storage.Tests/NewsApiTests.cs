@@ -296,7 +296,7 @@ public sealed class NewsApiTests(StorageFixture storage) : IAsyncLifetime
         using var scalar = await _client.GetAsync(new Uri("/scalar/v1", UriKind.Relative), Cancel);
 
         var paths = document.GetProperty("paths").EnumerateObject().Select(path => path.Name).ToList();
-        paths.ShouldBe(["/api/news", "/api/news/{id}", "/api/symbols", "/api/crawls", "/api/sources/health"], ignoreOrder: true);
+        paths.ShouldBe(["/api/news", "/api/news/{id}", "/api/news/stream", "/api/symbols", "/api/crawls", "/api/sources/health"], ignoreOrder: true);
         scalar.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 

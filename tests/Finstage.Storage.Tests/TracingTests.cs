@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Net;
 using Finstage.Contracts;
@@ -25,7 +26,7 @@ public sealed class TracingTests(StorageFixture storage) : IAsyncLifetime
     [Fact(Timeout = 90_000)]
     public async Task Tracing_RecordsNoSpans_WhenNoExporterIsConfigured()
     {
-        var spans = new List<Activity>();
+        var spans = new Spans();
         var host = StartWithSpansIn(spans, new Dictionary<string, string?>());
 
         await GetNewsAsync(host);
@@ -38,7 +39,7 @@ public sealed class TracingTests(StorageFixture storage) : IAsyncLifetime
     [Fact(Timeout = 90_000)]
     public async Task Tracing_RecordsTheRequestAndItsQuery_WhenAnExporterIsConfigured()
     {
-        var spans = new List<Activity>();
+        var spans = new Spans();
         // A collector address on loopback that nothing answers: exports fail, recording does not.
         await using var host = StartWithSpansIn(spans, new Dictionary<string, string?>
         {
@@ -49,7 +50,7 @@ public sealed class TracingTests(StorageFixture storage) : IAsyncLifetime
         await GetNewsAsync(host);
 
         var recorded = await Eventually.WaitForAsync(
-            () => Task.FromResult(Snapshot(spans)),
+            () => Task.FromResult(spans.Snapshot()),
             found => found.Any(span => span.Source.Name == "MySqlConnector") && found.Any(span => span.Kind == ActivityKind.Server),
             TimeSpan.FromSeconds(30), "the request's and the query's spans", Cancel);
         var request = recorded.First(span => span.Kind == ActivityKind.Server);
@@ -71,7 +72,7 @@ public sealed class TracingTests(StorageFixture storage) : IAsyncLifetime
         await Eventually.WaitForAsync(() => storage.CountAsync("crawl_runs"), count => count == 1, TimeSpan.FromSeconds(60), "the crawl run", Cancel);
     }
 
-    private WebApplicationFactory<Program> StartWithSpansIn(List<Activity> spans, Dictionary<string, string?> settings)
+    private WebApplicationFactory<Program> StartWithSpansIn(Spans spans, Dictionary<string, string?> settings)
     {
         var host = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
@@ -89,11 +90,26 @@ public sealed class TracingTests(StorageFixture storage) : IAsyncLifetime
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
-    private static List<Activity> Snapshot(List<Activity> spans)
+    // The exporter adds from whichever thread ends a span (a request, the outbox relay in the background), so adding
+    // and copying share one lock; a plain list was corrupted by two spans ending at once.
+    private sealed class Spans : Collection<Activity>
     {
-        lock (spans)
+        private readonly Lock _gate = new();
+
+        public List<Activity> Snapshot()
         {
-            return [.. spans];
+            lock (_gate)
+            {
+                return [.. this];
+            }
+        }
+
+        protected override void InsertItem(int index, Activity item)
+        {
+            lock (_gate)
+            {
+                base.InsertItem(index, item);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 using Finstage.Contracts;
 using Finstage.Scheduler.Watchlist;
 using MassTransit;
+using MySqlConnector;
 using Microsoft.Extensions.Options;
 
 namespace Finstage.Scheduler.Consumers;
@@ -38,7 +39,7 @@ public sealed class CrawlResultsConsumer(WatchlistStore watchlist, PollingRule r
     }
 }
 
-/// <summary>The queue of <see cref="CrawlResultsConsumer"/> (<see cref="PollingOptions.ResultsQueue"/>), a few rows updated at once, short retries for a busy database.</summary>
+/// <summary>The queue of <see cref="CrawlResultsConsumer"/> (<see cref="PollingOptions.ResultsQueue"/>), a few rows updated at once, riding out a database outage unacknowledged.</summary>
 public sealed class CrawlResultsConsumerDefinition : ConsumerDefinition<CrawlResultsConsumer>
 {
     public CrawlResultsConsumerDefinition(IOptions<PollingOptions> options)
@@ -52,7 +53,19 @@ public sealed class CrawlResultsConsumerDefinition : ConsumerDefinition<CrawlRes
         IConsumerConfigurator<CrawlResultsConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        // Two results for one entry wait on its row lock; a deadlock or a database restart is over in seconds.
-        consumerConfigurator.UseMessageRetry(retry => retry.Intervals(200, 1000, 5000));
+        // Outer: the database away (a restart, a failover). The result waits for it at a steady pace, unacknowledged,
+        // for up to five minutes, rather than going to the error queue after seconds: the fault suite's 30 s outage
+        // sent results there. A deadlock between two results for one entry is transient too, and waits the same way.
+        consumerConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<MySqlException>(exception => exception.IsTransient);
+            retry.Interval(60, TimeSpan.FromSeconds(5));
+        });
+        // Inner: anything else gets a few quick tries; a transient error passes straight to the retry above.
+        consumerConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Ignore<MySqlException>(exception => exception.IsTransient);
+            retry.Intervals(200, 1000, 5000);
+        });
     }
 }
