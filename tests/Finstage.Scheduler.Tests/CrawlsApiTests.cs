@@ -96,8 +96,9 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
             {
                 ["Schedule:Sources:yahoo:RequestsPerSecond"] = "2",
                 ["Schedule:RequestTimeToLive"] = "00:01:00",
-                // This host lives to the end of the run: its crawl results must not be taken from the main host's queue
-                // and dated by the fake clock.
+                // Its crawl results must not be taken from the main host's queue and dated by the fake clock; and since a
+                // queue of its own receives every result too, the host is disposed at the end, or it would apply each
+                // result a second time to the shared watchlist (which made WatchlistApiTests see no new articles).
                 ["Polling:ResultsQueue"] = "scheduler-tests-fake-clock-results",
             },
             services: services => services.AddSingleton<TimeProvider>(clock));
@@ -124,6 +125,7 @@ public sealed class CrawlsApiTests(SchedulerFixture scheduler)
         }
         finally
         {
+            await factory.DisposeAsync();
             scheduler.RestoreHangfireGlobals();
         }
 
