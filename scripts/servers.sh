@@ -33,6 +33,12 @@ mgmt_port="${FINSTAGE_RABBITMQ_MANAGEMENT_PORT:-15672}"
 dist_port="${FINSTAGE_RABBITMQ_DIST_PORT:-25672}"
 epmd_port="${FINSTAGE_EPMD_PORT:-4369}"
 redis_port="${FINSTAGE_REDIS_PORT:-6379}"
+# The benchmark's PostgreSQL (p5's Hangfire.PostgreSql peer), run from Debian's newest installed version.
+peer_postgres_port="${FINSTAGE_POSTGRES_PORT:-5432}"
+peer_postgres_dir="$base/postgres-$peer_postgres_port"
+peer_postgres_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+peer_postgres_user="finstage_bench"
+peer_postgres_password="finstage-bench-local"
 db_name="finstage"
 # Two users, both bound to 127.0.0.1/localhost, so their fixed passwords work nowhere else:
 # the migrator changes the schema (the services' `migrate` step, test set-up), the runtime user
@@ -141,17 +147,24 @@ require_free() {
   return 1
 }
 
+# One install step for every server this script runs: `install_missing` for the project's own
+# (MariaDB, RabbitMQ, Redis), `install_missing peers` for the benchmark's (Redis and PostgreSQL).
 install_missing() {
   local wanted=()
-  command -v ss >/dev/null 2>&1 || wanted+=(iproute2)
-  command -v mariadbd >/dev/null 2>&1 || wanted+=(mariadb-server mariadb-client)
-  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || wanted+=(rabbitmq-server)
+  if [ "${1:-}" = peers ]; then
+    [ -n "$peer_postgres_bin" ] && [ -x "$peer_postgres_bin/initdb" ] || wanted+=(postgresql)
+  else
+    command -v ss >/dev/null 2>&1 || wanted+=(iproute2)
+    command -v mariadbd >/dev/null 2>&1 || wanted+=(mariadb-server mariadb-client)
+    [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || wanted+=(rabbitmq-server)
+  fi
   command -v redis-server >/dev/null 2>&1 || wanted+=(redis-server)
   [ ${#wanted[@]} -eq 0 ] && return 0
   log "installing ${wanted[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
+  peer_postgres_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 }
 
 # --- MariaDB -----------------------------------------------------------------------------
@@ -477,7 +490,7 @@ case "$only" in
     # The benchmark's peers (Redis, which the crawlers use too, and PostgreSQL), self-contained.
     case "${1:-start}" in
       start)
-        install_peers_missing
+        install_missing peers
         [ "$only" = postgres ] || start_redis
         start_postgres
         print_peers_env
