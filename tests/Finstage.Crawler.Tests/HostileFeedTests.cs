@@ -60,31 +60,6 @@ public sealed class HostileFeedTests
     }
 
     [Fact(Timeout = 30_000)]
-    public void Parse_ReturnsTooLarge_WhenOneTitleIsTenMegabytes()
-    {
-        var document = HostileFeeds.SingleTitle(10 * HostileFeeds.Megabyte);
-
-        var result = _parser.Parse(document);
-
-        result.Failure.ShouldBe(CrawlFailureReason.TooLarge);
-        using var stream = new MemoryStream(document);
-        _parser.Parse(stream).Failure.ShouldBe(CrawlFailureReason.TooLarge);
-    }
-
-    [Fact(Timeout = 30_000)]
-    public void Parse_KeepsTheWholeTitle_WhenOneTitleIsThreeMegabytesWithinTheCap()
-    {
-        // Within the cap a long title is odd, not hostile: the crawler passes it on whole and
-        // storage cuts it to its column (NewsWriterTests).
-        var result = _parser.Parse(HostileFeeds.SingleTitle(3 * HostileFeeds.Megabyte));
-
-        result.Succeeded.ShouldBeTrue(result.ToString());
-        var title = result.Feed.Items.ShouldHaveSingleItem().Title;
-        title.Length.ShouldBeGreaterThanOrEqualTo(3 * HostileFeeds.Megabyte - 1);
-        title.ShouldStartWith("Markets rally as yields fall;");
-    }
-
-    [Fact(Timeout = 30_000)]
     public void Parse_NeverReadsTheTarget_WhenAnExternalEntityPointsAtALocalFile()
     {
         var secret = Path.GetTempFileName();
