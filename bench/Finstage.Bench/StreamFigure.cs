@@ -137,7 +137,8 @@ public static class StreamFigure
     private static async Task<DateTime> WaitForCommitAsync(ConcurrentDictionary<Guid, DateTime> commits, Guid crawlId, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
-        while (!commits.TryGetValue(crawlId, out var committed))
+        DateTime committed;
+        while (!commits.TryGetValue(crawlId, out committed))
         {
             if (deadline.Elapsed > TimeSpan.FromSeconds(30))
             {
