@@ -12,7 +12,8 @@ public sealed class ArticlesStoredStreamConsumer(NewsBroadcast stream, ILogger<A
         // The event is storage's own, but it crossed the broker, where anyone with access may publish: one that breaks its
         // contract (a part missing, a link that is not http(s), a position the stream could not give out) is dropped, not
         // streamed, whole. Dropped here rather than by the shared ContractFilter: that parks it in the endpoint's _error
-        // queue, and this endpoint's queue is one per instance start, so each start would leave an error queue behind.
+        // queue, declared like this endpoint's temporary queue (per instance, not durable, expiring): a queue nobody reads,
+        // gone with the instance, that would keep nothing the warning does not.
         if (MessageRules.Violations(stored) is { Count: > 0 } violations)
         {
             logger.LogWarning("Dropped ArticlesStored {EventId}: {Violations}", stored.EventId, string.Join("; ", violations));
