@@ -103,10 +103,10 @@ public static class MessageRules
         RequireText(violations, message.Source, nameof(message.Source));
         RequireText(violations, message.Symbol, nameof(message.Symbol));
         RequireTime(violations, message.StoredAt, nameof(message.StoredAt));
-        // Storage's outbox numbers events from 1; a position is written and read back as non-negative numbers.
-        if (message.Sequence < 1)
+        // The stream writes a position as non-negative numbers and reads it back so (storage's outbox numbers from 1).
+        if (message.Sequence < 0)
         {
-            violations.Add($"Sequence {message.Sequence} is not a position in the outbox");
+            violations.Add($"Sequence {message.Sequence} is negative");
         }
         if (message.Articles is null)
         {

@@ -66,7 +66,7 @@ public sealed class MessageRulesTests
         var broken = sound with
         {
             EventId = Guid.Empty,
-            Sequence = 0,
+            Sequence = -1,
             Articles =
             [
                 null!,
@@ -78,7 +78,7 @@ public sealed class MessageRulesTests
         MessageRules.Violations(broken).ShouldBe(
         [
             "EventId is missing or empty",
-            "Sequence 0 is not a position in the outbox",
+            "Sequence -1 is negative",
             "Articles[0] is null",
             "Articles[1].Id is missing or blank",
             "Articles[2].Url is not an absolute http(s) URL",
