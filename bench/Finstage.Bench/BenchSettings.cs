@@ -7,7 +7,7 @@ public sealed record BenchSettings
 {
     public bool Quick { get; init; }
 
-    /// <summary>Figures to run (p1 … p9, p11); all when empty.</summary>
+    /// <summary>Figures to run (p1 … p11); all when empty.</summary>
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     public int CycleSymbols { get; init; } = 2_000;
@@ -45,6 +45,13 @@ public sealed record BenchSettings
     public TimeSpan FreshnessMeasured { get; init; } = TimeSpan.FromSeconds(240);
     public int OverloadEntries { get; init; } = 5_000;
 
+    /// <summary>p10: clients on the live stream while articles' commit-to-event latency is measured (the 100).</summary>
+    public int StreamClients { get; init; } = 100;
+    /// <summary>p10: articles measured, one at a time, each delivered to every client.</summary>
+    public int StreamArticles { get; init; } = 200;
+    /// <summary>p10: streams held for the memory per client (more than the latency's, to rise well above the noise of RSS).</summary>
+    public int StreamMemoryClients { get; init; } = 1_000;
+
     /// <summary>Every figure must be done by then; a run never hangs.</summary>
     public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(55);
 
@@ -73,6 +80,8 @@ public sealed record BenchSettings
                 FreshnessAdaptiveWarmUp = TimeSpan.FromSeconds(60),
                 FreshnessMeasured = TimeSpan.FromSeconds(60),
                 OverloadEntries = 500,
+                StreamArticles = 40,
+                StreamMemoryClients = 200,
                 Budget = TimeSpan.FromMinutes(16),
             }
             : new BenchSettings();
@@ -91,9 +100,10 @@ public sealed record BenchSettings
                 "--api-articles" => settings with { ApiArticles = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--p9-measured-s" => settings with { FreshnessMeasured = TimeSpan.FromSeconds(int.Parse(Next(), CultureInfo.InvariantCulture)) },
                 "--p9-adaptive-warmup-s" => settings with { FreshnessAdaptiveWarmUp = TimeSpan.FromSeconds(int.Parse(Next(), CultureInfo.InvariantCulture)) },
+                "--p10-clients" => settings with { StreamClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--p9-overload-entries" => settings with { OverloadEntries = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException(
-                    $"Unknown argument {args[i]}. Use --quick, --only p1,p2,p3,p4,p5,p6,p7,p8,p9,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N, --p9-measured-s S, --p9-adaptive-warmup-s S, --p9-overload-entries N."),
+                    $"Unknown argument {args[i]}. Use --quick, --only p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N, --p9-measured-s S, --p9-adaptive-warmup-s S, --p9-overload-entries N, --p10-clients N."),
             };
         }
         return settings;

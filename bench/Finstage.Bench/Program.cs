@@ -26,6 +26,7 @@ var figures = new (string Name, Func<BenchSettings, Report, CancellationToken, T
     ("p8", ScaleOutFigure.RunAsync),
     ("p11", ParserFigure.RunAsync),
     ("p9", FreshnessFigure.RunAsync),
+    ("p10", StreamFigure.RunAsync),
 };
 var failed = false;
 var total = Stopwatch.StartNew();

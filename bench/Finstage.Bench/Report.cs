@@ -27,6 +27,7 @@ public sealed class Report(BenchSettings settings)
         ("p11_parse_adversarial_vs_benign", "slowest adversarial 5 MB feed's MB/s / benign feed's", ">= 0.2", v => v >= 0.2),
         ("p9_freshness_vs_sweep", "median appear-to-API delay, adaptive / fixed sweep, same host rate", "<= 0.33", v => v <= 0.33),
         ("p9_overload_ok", "5x over budget: none expired, rate kept, all crawled each pass (1 = yes)", ">= 1", v => v >= 1),
+        ("p10_event_latency_ms", "median commit-to-SSE-client time of an article, 100 clients connected", "< 50", v => v < 50),
     ];
 
     private readonly Dictionary<string, double?> _figures = Targets.ToDictionary(t => t.Key, _ => (double?)null);
@@ -131,6 +132,9 @@ public sealed class Report(BenchSettings settings)
             p9_adaptive_warm_up_s = settings.FreshnessAdaptiveWarmUp.TotalSeconds,
             p9_measured_s = settings.FreshnessMeasured.TotalSeconds,
             p9_overload_entries = settings.OverloadEntries,
+            p10_clients = settings.StreamClients,
+            p10_articles = settings.StreamArticles,
+            p10_memory_clients = settings.StreamMemoryClients,
         });
         json["raw"] = new JsonObject(_raw.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
         if (_unmeasured.Count > 0)

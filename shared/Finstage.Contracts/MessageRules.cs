@@ -93,6 +93,49 @@ public static class MessageRules
         return violations;
     }
 
+    /// <inheritdoc cref="Violations(CrawlRequested)"/>
+    public static IReadOnlyList<string> Violations(ArticlesStored message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var violations = new List<string>();
+        RequireId(violations, message.EventId, nameof(message.EventId));
+        RequireId(violations, message.CrawlId, nameof(message.CrawlId));
+        RequireText(violations, message.Source, nameof(message.Source));
+        RequireText(violations, message.Symbol, nameof(message.Symbol));
+        RequireTime(violations, message.StoredAt, nameof(message.StoredAt));
+        // The stream writes a position as non-negative numbers and reads it back so (storage's outbox numbers from 1).
+        if (message.Sequence < 0)
+        {
+            violations.Add($"Sequence {message.Sequence} is negative");
+        }
+        if (message.Articles is null)
+        {
+            violations.Add("Articles is missing");
+            return violations;
+        }
+        for (var i = 0; i < message.Articles.Count; i++)
+        {
+            var article = message.Articles[i];
+            if (article is null)
+            {
+                violations.Add($"Articles[{i}] is null");
+            }
+            else if (string.IsNullOrWhiteSpace(article.Id))
+            {
+                violations.Add($"Articles[{i}].Id is missing or blank");
+            }
+            else if (!Uri.TryCreate(article.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                violations.Add($"Articles[{i}].Url is not an absolute http(s) URL");
+            }
+            else if (article.Title is null)
+            {
+                violations.Add($"Articles[{i}].Title is missing");
+            }
+        }
+        return violations;
+    }
+
     private static void RequireId(List<string> violations, Guid id, string name)
     {
         if (id == Guid.Empty)

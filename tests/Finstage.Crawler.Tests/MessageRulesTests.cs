@@ -57,6 +57,37 @@ public sealed class MessageRulesTests
 
     [Fact(Timeout = 30_000)]
     [Trait("Category", "Reliability")]
+    public void Violations_RefuseAnArticlesStoredTheStreamCouldNotSendAsIs_WhenAPartIsMissingOrHostile()
+    {
+        var sound = new ArticlesStored(Guid.NewGuid(), 1, Guid.NewGuid(), Guid.NewGuid(), "yahoo", "AAPL", At,
+            [new StoredArticle("0123456789abcdef0123456789abcdef", "https://ex.com/a", "", At)]);
+        MessageRules.Violations(sound).ShouldBeEmpty();
+
+        var broken = sound with
+        {
+            EventId = Guid.Empty,
+            Sequence = -1,
+            Articles =
+            [
+                null!,
+                new StoredArticle(" ", "https://ex.com/b", "B", null),
+                new StoredArticle("ab", "javascript:alert(1)", "C", null),
+                new StoredArticle("cd", "https://ex.com/d", null!, null),
+            ],
+        };
+        MessageRules.Violations(broken).ShouldBe(
+        [
+            "EventId is missing or empty",
+            "Sequence -1 is negative",
+            "Articles[0] is null",
+            "Articles[1].Id is missing or blank",
+            "Articles[2].Url is not an absolute http(s) URL",
+            "Articles[3].Title is missing",
+        ]);
+    }
+
+    [Fact(Timeout = 30_000)]
+    [Trait("Category", "Reliability")]
     public void Violations_PointAtTheBadArticle_WhenOneHasNoUsableUrlOrTitle()
     {
         var message = Crawled(

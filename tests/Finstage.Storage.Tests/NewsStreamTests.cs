@@ -146,6 +146,42 @@ public sealed class NewsStreamTests(StreamFixture fixture) : IClassFixture<Strea
     }
 
     [Fact(Timeout = 300_000)]
+    [Trait("Category", "Security")]
+    public async Task Stream_DropsEventsThatBreakTheContract_WhenSomeoneWithBrokerAccessPublishesThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = SseConnection.CreateClient(fixture.Storage.BaseAddress);
+        using var client = await SseConnection.OpenAsync(http, "/api/news/stream?symbol=HOSTILE", ct);
+
+        ArticlesStored WithArticle(Func<StoredArticle, StoredArticle> change)
+        {
+            var stored = fixture.Stored("HOSTILE");
+            return stored with { Articles = [change(stored.Articles[0])] };
+        }
+        // A link the page would put in an href, a position the stream could not read back, no event id to de-duplicate on,
+        // no article id to link to.
+        var hostile = new[]
+        {
+            WithArticle(article => article with { Url = "javascript:alert(document.domain)" }),
+            fixture.Stored("HOSTILE") with { Sequence = -7 },
+            fixture.Stored("HOSTILE") with { EventId = Guid.Empty },
+            WithArticle(article => article with { Id = " " }),
+        };
+        foreach (var stored in hostile)
+        {
+            await fixture.Bus.PublishAsync(stored, ct);
+        }
+        var sound = fixture.Stored("HOSTILE");
+        await fixture.Bus.PublishAsync(sound, ct);
+
+        // One consumer, in order: the first article the client gets is the sound one, so none of the others was streamed.
+        var first = (await client.ReadEventsAsync(1, Patience, ct)).Single();
+        first.Field("title").ShouldBe(sound.Articles[0].Title);
+        first.Id.ShouldBe($"{sound.Sequence}-0");
+        fixture.Storage.HasExited.ShouldBeFalse();
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task Stream_SendsCommentHeartbeats_WhenNoArticlesCome()
     {
         var ct = TestContext.Current.CancellationToken;

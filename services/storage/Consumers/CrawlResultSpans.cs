@@ -42,11 +42,17 @@ internal sealed class CrawlResultSpans : IDisposable
         Activity.Current = batch;
     }
 
+    /// <summary>
+    /// Called once the batch's transaction has committed: each span gets its crawl's counts and a <c>committed</c> event,
+    /// the moment its articles became visible to readers (where the benchmark's commit-to-stream latency, p10, starts).
+    /// </summary>
     public void Complete(IReadOnlyList<CrawlRun> runs)
     {
+        var committed = new ActivityEvent("committed");
         var byCrawl = runs.ToDictionary(run => run.CrawlId);
         foreach (var (span, crawlId) in _spans)
         {
+            span.AddEvent(committed);
             if (byCrawl.TryGetValue(crawlId, out var run))
             {
                 span.SetTag("finstage.articles.new", run.NewArticles);

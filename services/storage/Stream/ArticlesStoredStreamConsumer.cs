@@ -9,10 +9,14 @@ public sealed class ArticlesStoredStreamConsumer(NewsBroadcast stream, ILogger<A
     public Task Consume(ConsumeContext<ArticlesStored> context)
     {
         var stored = context.Message;
-        // The event is storage's own, but it crossed the broker: one without its parts is dropped, not streamed half.
-        if (stored.Symbol is null || stored.Source is null || stored.Articles is null || stored.Articles.Any(a => a?.Id is null || a.Url is null || a.Title is null))
+        // The event is storage's own, but it crossed the broker, where anyone with access may publish: one that breaks its
+        // contract (a part missing, a link that is not http(s), a position the stream could not give out) is dropped, not
+        // streamed, whole. Dropped here rather than by the shared ContractFilter: that parks it in the endpoint's _error
+        // queue, declared like this endpoint's temporary queue (per instance, not durable, expiring): a queue nobody reads,
+        // gone with the instance, that would keep nothing the warning does not.
+        if (MessageRules.Violations(stored) is { Count: > 0 } violations)
         {
-            logger.LogWarning("Dropped ArticlesStored {EventId}: it lacks its symbol, source or articles", stored.EventId);
+            logger.LogWarning("Dropped ArticlesStored {EventId}: {Violations}", stored.EventId, string.Join("; ", violations));
             return Task.CompletedTask;
         }
         stream.Publish(stored);
