@@ -107,15 +107,19 @@ public sealed class ExchangeTap : IAsyncDisposable
     }
 
     /// <summary>Takes every message the tap holds and answers each one's <c>message</c> body (the MassTransit envelope's payload).</summary>
-    public async Task<IReadOnlyList<JsonElement>> DrainAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JsonElement>> DrainAsync(CancellationToken cancellationToken) =>
+        [.. (await DrainEnvelopesAsync(cancellationToken)).Select(envelope => envelope.GetProperty("message"))];
+
+    /// <summary>Takes every message the tap holds and answers each one's whole MassTransit envelope (<c>host</c> names the sender's process).</summary>
+    public async Task<IReadOnlyList<JsonElement>> DrainEnvelopesAsync(CancellationToken cancellationToken)
     {
-        var messages = new List<JsonElement>();
+        var envelopes = new List<JsonElement>();
         while (await _channel.BasicGetAsync(Queue, autoAck: true, cancellationToken) is { } delivery)
         {
             using var envelope = JsonDocument.Parse(delivery.Body);
-            messages.Add(envelope.RootElement.GetProperty("message").Clone());
+            envelopes.Add(envelope.RootElement.Clone());
         }
-        return messages;
+        return envelopes;
     }
 
     public async ValueTask DisposeAsync()
