@@ -242,4 +242,80 @@ public sealed class FaultTests
             await pipeline.ShouldBeCompleteAndQuietAsync(cycleId, ct);
         });
     }
+
+    [Fact(Timeout = 600_000)]
+    public async Task Cycle_RecordsEveryCrawlOnce_WhenOneOfTwoOfEachServiceIsKilledMidCycleAndTheBrokerRestarts()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        (await LocalServers.WhyNotControllableAsync(ct)).ShouldBeNull();
+        // As in the scheduler's kill: a watchlist whose fan-out outlasts the first request by far. Two crawlers each
+        // fetching 4 feeds at a time of 100 ms fetch at most 80 a second, so the cycle lasts well past every fault below.
+        const int watchlist = 2000;
+        await using var pipeline = await RunningPipeline.StartAsync("two_of_each", watchlist, TimeSpan.FromMilliseconds(100), ct,
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "4", ["Fetch:PrefetchCount"] = "8" },
+            // A fetched job whose server stopped comes back to the other server's workers after this (5 min by default).
+            schedulerSettings: new Dictionary<string, string?> { ["Hangfire:InvisibilityTimeout"] = "00:00:15" },
+            crawlers: 2, storages: 2, schedulers: 2);
+        await pipeline.ReportOnFailureAsync(async () =>
+        {
+            Guid cycleId;
+            var killed = new List<ServiceProcess>();
+            await using (var requests = await ExchangeTap.StartAsync(pipeline.VirtualHost, Queues.ManualCrawls, ct))
+            await using (var results = await ExchangeTap.StartAsync<NewsCrawled>(pipeline.VirtualHost, ct))
+            {
+                cycleId = await pipeline.RequestCycleAsync(ct);
+                // The scheduler whose worker runs the fan-out is the one whose process sends the requests.
+                await requests.WaitForCountAsync(1, TimeSpan.FromMinutes(2), ct);
+                var first = (await requests.TakeEnvelopeAsync(ct)).ShouldNotBeNull();
+                var sender = first.GetProperty("host").GetProperty("processId").GetInt32();
+                var fanningOut = pipeline.Schedulers.Single(scheduler => scheduler.Id == sender);
+                await fanningOut.KillAsync();
+                killed.Add(fanningOut);
+                var publishedAtKill = await requests.SettledCountAsync(ct) + 1;
+                Record($"{fanningOut.Name} killed with {publishedAtKill} of {watchlist} crawl requests published");
+                publishedAtKill.ShouldBeLessThan(watchlist, "the scheduler must die in the middle of its fan-out");
+
+                await results.WaitForCountAsync(watchlist / 10, TimeSpan.FromMinutes(3), ct);
+                await pipeline.Crawler.KillAsync();
+                killed.Add(pipeline.Crawler);
+                // The other crawler goes on publishing: a count now, not a settled one. Requests published twice (before
+                // and after the scheduler's kill) are crawled twice, so the results may outnumber the watchlist.
+                var resultsAtKill = await results.CountAsync(ct);
+                var recordedAtCrawlerKill = await pipeline.CountCrawlRunsAsync(cycleId, ct);
+                Record($"{pipeline.Crawler.Name} killed with {resultsAtKill} crawl results published, {recordedAtCrawlerKill} of {watchlist} crawl runs recorded");
+                recordedAtCrawlerKill.ShouldBeLessThan(watchlist, "the crawler must die in the middle of the cycle");
+            }
+
+            await Eventually.WaitForAsync(() => pipeline.CountCrawlRunsAsync(cycleId, ct), count => count >= watchlist / 5,
+                TimeSpan.FromMinutes(3), "a fifth of the cycle's crawl runs to be recorded", ct);
+            await pipeline.Storage.KillAsync();
+            killed.Add(pipeline.Storage);
+            var recordedAtKill = await pipeline.CountCrawlRunsAsync(cycleId, ct);
+            Record($"{pipeline.Storage.Name} killed with {recordedAtKill} of {watchlist} crawl runs recorded");
+            recordedAtKill.ShouldBeLessThan(watchlist, "the storage must die in the middle of the cycle's ingest");
+
+            try
+            {
+                await LocalServers.StopAsync(LocalServers.RabbitMq, ct);
+                var recordedWhileDown = await pipeline.CountCrawlRunsAsync(cycleId, ct);
+                Record($"broker stopped with {recordedWhileDown} of {watchlist} crawl runs recorded");
+                recordedWhileDown.ShouldBeLessThan(watchlist, "the broker must go away in the middle of the cycle");
+            }
+            finally
+            {
+                await LocalServers.StartAsync(LocalServers.RabbitMq, CancellationToken.None);
+            }
+            var startedAt = Stopwatch.StartNew();
+
+            // Nothing killed is started again: the other instance of each carries the cycle to its end.
+            await pipeline.WaitForCycleAsync(cycleId, TimeSpan.FromMinutes(5), ct);
+            Record($"cycle complete {startedAt.Elapsed.TotalSeconds:0.0} s after the broker was back, by the surviving instances");
+            foreach (var service in pipeline.Services)
+            {
+                service.HasExited.ShouldBe(killed.Contains(service), $"{service.Name} must ride out the faults without being restarted, unless it was killed");
+            }
+            await pipeline.ShouldBeCompleteAndQuietAsync(cycleId, ct);
+            await pipeline.ShouldHaveEachArticleAnnouncedOnceAsync(ct);
+        });
+    }
 }

@@ -39,7 +39,11 @@ public sealed class RunningPipeline : IAsyncDisposable
 
     public IReadOnlyList<string> Symbols { get; }
 
-    public ServiceProcess Storage { get; private set; } = null!;
+    /// <summary>The first storage instance.</summary>
+    public ServiceProcess Storage => Storages[0];
+
+    /// <summary>Every storage instance; more than one compete for the crawl results.</summary>
+    public IReadOnlyList<ServiceProcess> Storages { get; private set; } = [];
 
     /// <summary>The first crawler instance.</summary>
     public ServiceProcess Crawler => Crawlers[0];
@@ -47,7 +51,14 @@ public sealed class RunningPipeline : IAsyncDisposable
     /// <summary>Every crawler instance; more than one share each host's budget through Redis.</summary>
     public IReadOnlyList<ServiceProcess> Crawlers { get; private set; } = [];
 
-    public ServiceProcess Scheduler { get; private set; } = null!;
+    /// <summary>The first scheduler instance.</summary>
+    public ServiceProcess Scheduler => Schedulers[0];
+
+    /// <summary>Every scheduler instance; more than one share the database's Hangfire tables and watchlist.</summary>
+    public IReadOnlyList<ServiceProcess> Schedulers { get; private set; } = [];
+
+    /// <summary>Every process of the pipeline, producers first.</summary>
+    public IEnumerable<ServiceProcess> Services => Schedulers.Concat(Crawlers).Concat(Storages);
 
     /// <summary>Every article the cycle must store: each symbol's own stories and the shared one.</summary>
     public long ExpectedArticles => (Symbols.Count * OwnStoriesPerFeed) + 1;
@@ -67,7 +78,9 @@ public sealed class RunningPipeline : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? crawlerSettings = null,
         IReadOnlyDictionary<string, string?>? schedulerSettings = null,
         RequestDelegate? feed = null,
-        int crawlers = 1)
+        int crawlers = 1,
+        int storages = 1,
+        int schedulers = 1)
     {
         var database = await TestServers.CreateDatabaseAsync("finstage_rel_" + name, cancellationToken);
         var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-rel-" + name.Replace('_', '-'), cancellationToken);
@@ -85,14 +98,19 @@ public sealed class RunningPipeline : IAsyncDisposable
         var runtime = TestServers.AsRuntimeUser(database);
         try
         {
-            pipeline.Storage = await ServiceProcess.StartAsync("storage", storageDll,
-                Merge(new()
-                {
-                    ["ConnectionStrings:Storage"] = runtime,
-                    ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
-                    ["Database:MinPoolSize"] = "0",
-                    ["Ingest:BatchTimeLimit"] = "00:00:00.050",
-                }, storageSettings), cancellationToken);
+            var storage = Merge(new()
+            {
+                ["ConnectionStrings:Storage"] = runtime,
+                ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
+                ["Database:MinPoolSize"] = "0",
+                ["Ingest:BatchTimeLimit"] = "00:00:00.050",
+            }, storageSettings);
+            var startedStorages = new List<ServiceProcess>();
+            pipeline.Storages = startedStorages;
+            for (var i = 0; i < storages; i++)
+            {
+                startedStorages.Add(await ServiceProcess.StartAsync(storages == 1 ? "storage" : $"storage{i + 1}", storageDll, storage, cancellationToken));
+            }
             var crawler = Merge(new()
             {
                 ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
@@ -135,7 +153,13 @@ public sealed class RunningPipeline : IAsyncDisposable
             {
                 schedule[$"Schedule:Groups:{Source}:Symbols:{i}"] = symbols[i];
             }
-            pipeline.Scheduler = await ServiceProcess.StartAsync("scheduler", schedulerDll, Merge(schedule, schedulerSettings), cancellationToken);
+            Merge(schedule, schedulerSettings);
+            var startedSchedulers = new List<ServiceProcess>();
+            pipeline.Schedulers = startedSchedulers;
+            for (var i = 0; i < schedulers; i++)
+            {
+                startedSchedulers.Add(await ServiceProcess.StartAsync(schedulers == 1 ? "scheduler" : $"scheduler{i + 1}", schedulerDll, schedule, cancellationToken));
+            }
             return pipeline;
         }
         catch
@@ -217,6 +241,19 @@ public sealed class RunningPipeline : IAsyncDisposable
         queues.ShouldContain(queue => queue.Name == "fetch-news");
     }
 
+    /// <summary>
+    /// The outbox after the cycles: one event per crawl that stored articles, never two, each stored article in exactly one
+    /// event, and every event relayed to the broker (the relay's cursor catches up within a few of its polls).
+    /// </summary>
+    public async Task ShouldHaveEachArticleAnnouncedOnceAsync(CancellationToken cancellationToken)
+    {
+        (await CountAsync("SELECT COUNT(*) - COUNT(DISTINCT crawl_id) FROM article_events", cancellationToken)).ShouldBe(0, "no crawl's event twice");
+        (await CountAsync("SELECT COALESCE(SUM(JSON_LENGTH(articles)), 0) FROM article_events", cancellationToken))
+            .ShouldBe(ExpectedArticles, "each stored article in one event");
+        await Eventually.WaitForAsync(() => CountAsync("SELECT COUNT(*) FROM article_events WHERE published_at IS NULL", cancellationToken),
+            unpublished => unpublished == 0, TimeSpan.FromMinutes(1), "every outbox event to be relayed", cancellationToken);
+    }
+
     public async Task<long> CountAsync(string sql, CancellationToken cancellationToken)
     {
         await using var connection = new MySqlConnection(Database);
@@ -241,18 +278,15 @@ public sealed class RunningPipeline : IAsyncDisposable
 
     /// <summary>What each service wrote last, for a failure message.</summary>
     public string OutputTails =>
-        string.Join(Environment.NewLine, new[] { Scheduler }.Concat(Crawlers).Append(Storage).Where(service => service is not null)
+        string.Join(Environment.NewLine, Services
             .Select(service => $"--- {service.Name}:{Environment.NewLine}{service.OutputTail}"));
 
     public async ValueTask DisposeAsync()
     {
         // Producers first, then consumers, then the feeds they read.
-        foreach (var service in new[] { Scheduler }.Concat(Crawlers).Append(Storage))
+        foreach (var service in Services)
         {
-            if (service is not null)
-            {
-                await service.DisposeAsync();
-            }
+            await service.DisposeAsync();
         }
         await Feeds.DisposeAsync();
     }

@@ -87,6 +87,42 @@ public sealed class RoundPlannerTests
         chosen.ShouldNotContain(entry => entry.Id == 99);
     }
 
+    [Theory(Timeout = 10_000)]
+    [InlineData(0.25)]
+    [InlineData(0.02)]
+    [InlineData(1.37)]
+    public void Plan_PublishesNoMorePerRoundThanOneInstance_AndAtMostOneRequestMorePerInstanceOverAnyRun_WhenTwoInstancesTakeTurns(double rate)
+    {
+        // Two scheduler instances, each with its own carried fraction, run the rounds in an order nobody chooses
+        // (whichever Hangfire server fetches the job): a fixed seed stands in for it.
+        var instances = new[] { new RoundPlanner(), new RoundPlanner() };
+        var turns = new Random(15);
+        var due = Enumerable.Range(0, 100).Select(i => Entry(i, "slow", i)).ToList();
+        var perRound = rate * Round.TotalSeconds;
+        var counts = Enumerable.Range(0, 300)
+            .Select(_ => instances[turns.Next(2)].Plan(due, _ => rate, NothingOut, Round, TimeSpan.Zero, Noon).Count).ToList();
+
+        // A round: what one instance alone may publish, the budget rounded up to a whole request (at least one).
+        counts.ShouldAllBe(count => count <= Math.Max(Math.Ceiling(perRound - 1e-9), 1));
+        // Any run of rounds: the budget of its rounds plus what each instance had carried in, less than one request each.
+        var before = new int[counts.Count + 1];
+        for (var i = 0; i < counts.Count; i++)
+        {
+            before[i + 1] = before[i] + counts[i];
+        }
+        for (var start = 0; start < counts.Count; start++)
+        {
+            for (var end = start + 1; end <= counts.Count; end++)
+            {
+                ((double)(before[end] - before[start])).ShouldBeLessThanOrEqualTo(((end - start) * perRound) + instances.Length, $"rounds {start} to {end - 1}");
+            }
+        }
+        // And nothing lost to the turns: as much as one instance alone publishes in as many rounds, less one per instance.
+        var alone = new RoundPlanner();
+        var single = Enumerable.Range(0, counts.Count).Sum(_ => alone.Plan(due, _ => rate, NothingOut, Round, TimeSpan.Zero, Noon).Count);
+        counts.Sum().ShouldBeGreaterThanOrEqualTo(single - instances.Length);
+    }
+
     private static DueEntry Entry(long id, string host, double overdueSeconds, int priority = 0, string? source = null) =>
         new(id, source ?? host, "S" + id, null, host, priority, Noon - TimeSpan.FromSeconds(overdueSeconds));
 }

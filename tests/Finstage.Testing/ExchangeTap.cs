@@ -107,15 +107,33 @@ public sealed class ExchangeTap : IAsyncDisposable
     }
 
     /// <summary>Takes every message the tap holds and answers each one's <c>message</c> body (the MassTransit envelope's payload).</summary>
-    public async Task<IReadOnlyList<JsonElement>> DrainAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JsonElement>> DrainAsync(CancellationToken cancellationToken) =>
+        [.. (await DrainEnvelopesAsync(cancellationToken)).Select(envelope => envelope.GetProperty("message"))];
+
+    /// <summary>
+    /// Takes the oldest message the tap holds and answers its whole MassTransit envelope, or null if it holds none: one
+    /// round trip, where a drain would chase a producer still publishing.
+    /// </summary>
+    public async Task<JsonElement?> TakeEnvelopeAsync(CancellationToken cancellationToken)
     {
-        var messages = new List<JsonElement>();
+        if (await _channel.BasicGetAsync(Queue, autoAck: true, cancellationToken) is not { } delivery)
+        {
+            return null;
+        }
+        using var envelope = JsonDocument.Parse(delivery.Body);
+        return envelope.RootElement.Clone();
+    }
+
+    /// <summary>Takes every message the tap holds and answers each one's whole MassTransit envelope (<c>host</c> names the sender's process).</summary>
+    public async Task<IReadOnlyList<JsonElement>> DrainEnvelopesAsync(CancellationToken cancellationToken)
+    {
+        var envelopes = new List<JsonElement>();
         while (await _channel.BasicGetAsync(Queue, autoAck: true, cancellationToken) is { } delivery)
         {
             using var envelope = JsonDocument.Parse(delivery.Body);
-            messages.Add(envelope.RootElement.GetProperty("message").Clone());
+            envelopes.Add(envelope.RootElement.Clone());
         }
-        return messages;
+        return envelopes;
     }
 
     public async ValueTask DisposeAsync()

@@ -70,18 +70,25 @@ public sealed class CrawlFanOut(
                 return 0;
             }
             var inFlight = await watchlist.InFlightAsync(now, cancellationToken);
-            var chosen = planner.Plan(due, entry => RateForSchedule(options, entry, now), inFlight, round.Round, round.PriorityWeight, now);
+            var planned = planner.Plan(due, entry => RateForSchedule(options, entry, now), inFlight, round.Round, round.PriorityWeight, now);
             var cycleId = DeterministicGuid("cycle:" + (context?.BackgroundJob.Id ?? Guid.NewGuid().ToString()));
             var notAfter = now + options.RequestTimeToLive;
+            // Marked before the publish: a result can be back within milliseconds of it, and a mark written after the
+            // result would hold its entry for a whole time to live. A round that fails half-way unmarks what is still
+            // marked, so its entries are published again next round (the same crawl ids) rather than waiting that long.
+            // Only what this round marked is published: an entry another instance's round took first is its to request.
+            var marked = (await watchlist.MarkRequestedAsync([.. planned.Select(entry => entry.Id)], now, notAfter, cancellationToken)).ToHashSet();
+            var chosen = planned.Where(entry => marked.Contains(entry.Id)).ToList();
+            if (chosen.Count < planned.Count)
+            {
+                logger.LogWarning("Polling round {CycleId}: {Taken} of {Planned} entries were requested by another round first; not requested again",
+                    cycleId, planned.Count - chosen.Count, planned.Count);
+            }
             var requests = chosen
                 .Select(entry => new CrawlRequested(
                     DeterministicGuid($"crawl:{cycleId:N}:{entry.Source}:{entry.Symbol}"), cycleId, entry.Source, entry.Symbol, now, notAfter, entry.FeedUrl))
                 .ToList();
-            // Marked before the publish: a result can be back within milliseconds of it, and a mark written after the
-            // result would hold its entry for a whole time to live. A round that fails half-way unmarks what is still
-            // marked, so its entries are published again next round (the same crawl ids) rather than waiting that long.
             long[] ids = [.. chosen.Select(entry => entry.Id)];
-            await watchlist.MarkRequestedAsync(ids, now, notAfter, cancellationToken);
             try
             {
                 await PublishAllAsync(requests, manualQueue: null, cancellationToken);

@@ -212,30 +212,67 @@ public sealed class WatchlistStore(IOptions<HangfireConnection> connection)
     }
 
     /// <summary>
-    /// Records that the entries' requests went out: none of them is published again until its result is back or the request
-    /// has expired, and each is provisionally due again one interval from now (its result then sets the real time).
+    /// Claims the entries for one round: marks those still due, enabled and with no request out as requested, so none of
+    /// them is published again until its result is back or the request has expired, and each is provisionally due again one
+    /// interval from now (its result then sets the real time). Answers the ids it marked; the round publishes only those.
     /// </summary>
-    public async Task MarkRequestedAsync(IReadOnlyList<long> ids, DateTimeOffset now, DateTimeOffset pendingUntil, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The check and the mark are one transaction under the rows' locks: of two rounds holding the same stale list of due
+    /// entries (two scheduler instances whose round lock failed to exclude each other), each entry goes to one of them.
+    /// </remarks>
+    public async Task<IReadOnlyList<long>> MarkRequestedAsync(
+        IReadOnlyList<long> ids, DateTimeOffset now, DateTimeOffset pendingUntil, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
         {
-            return;
+            return [];
         }
         await using var db = await OpenAsync(cancellationToken);
+        var marked = new List<long>(ids.Count);
         foreach (var chunk in ids.Chunk(500))
         {
-            await using var command = new MySqlCommand($"""
-                UPDATE watchlist_entries
-                SET pending_until = @until, last_requested_at = @now, next_due_at = DATE_ADD(@now, INTERVAL interval_ms * 1000 MICROSECOND)
-                WHERE id IN ({string.Join(",", chunk.Select((_, i) => "@id" + i))})
-                """, db);
-            command.Parameters.AddWithValue("@now", now.UtcDateTime);
-            command.Parameters.AddWithValue("@until", pendingUntil.UtcDateTime);
-            for (var i = 0; i < chunk.Length; i++)
+            await using var transaction = await db.BeginTransactionAsync(cancellationToken);
+            var inList = string.Join(",", chunk.Select((_, i) => "@id" + i));
+            var claimed = new List<long>(chunk.Length);
+            // A locking read sees the latest committed row, not the transaction's snapshot: a mark another round committed
+            // a moment ago counts.
+            await using (var check = new MySqlCommand($"""
+                SELECT id FROM watchlist_entries
+                WHERE id IN ({inList}) AND enabled = 1 AND next_due_at <= @now AND (pending_until IS NULL OR pending_until <= @now)
+                ORDER BY id FOR UPDATE
+                """, db, transaction))
             {
-                command.Parameters.AddWithValue("@id" + i, chunk[i]);
+                check.Parameters.AddWithValue("@now", now.UtcDateTime);
+                AddIds(check, chunk);
+                await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    claimed.Add(reader.GetInt64(0));
+                }
             }
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            if (claimed.Count > 0)
+            {
+                await using var command = new MySqlCommand($"""
+                    UPDATE watchlist_entries
+                    SET pending_until = @until, last_requested_at = @now, next_due_at = DATE_ADD(@now, INTERVAL interval_ms * 1000 MICROSECOND)
+                    WHERE id IN ({string.Join(",", claimed.Select((_, i) => "@id" + i))})
+                    """, db, transaction);
+                command.Parameters.AddWithValue("@now", now.UtcDateTime);
+                command.Parameters.AddWithValue("@until", pendingUntil.UtcDateTime);
+                AddIds(command, claimed);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+            marked.AddRange(claimed);
+        }
+        return marked;
+    }
+
+    private static void AddIds(MySqlCommand command, IReadOnlyList<long> ids)
+    {
+        for (var i = 0; i < ids.Count; i++)
+        {
+            command.Parameters.AddWithValue("@id" + i, ids[i]);
         }
     }
 
