@@ -66,7 +66,9 @@ public sealed class HangfirePeers : IAsyncDisposable
 
         // Both with their defaults except what ours is given too: the scheduler's 200 ms queue poll interval
         // (Redis is woken by a publish instead and has no such setting).
-        var redis = new RedisStorage(redisAddress, new RedisStorageOptions { Prefix = "{finstage-bench}:" });
+        // Generous timeouts: on the shared machine (load average 30-100) the first connect and single commands have taken
+        // longer than the client's 5 s defaults, and the storage's first AnnounceServer failed the whole figure.
+        var redis = new RedisStorage(redisAddress + ",connectTimeout=30000,syncTimeout=30000,asyncTimeout=30000", new RedisStorageOptions { Prefix = "{finstage-bench}:" });
         var postgresOptions = new PostgreSqlStorageOptions
         {
             SchemaName = PostgreSqlSchema,

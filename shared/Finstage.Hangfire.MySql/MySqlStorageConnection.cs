@@ -25,6 +25,12 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     private readonly Lock _locksSync = new();
     private (string Resource, long JobId, JobData? Data)? _readAhead;
 
+    // The state lock the last fetch took for its job (FetchTakesJobLock), until the worker asks for it.
+    private (JobRowLock Lock, JobData? Job)? _fetchedLock;
+
+    // The job as the last state change under its lock left it (JobDataAfterStateChange), for the worker's next read of it.
+    private (long JobId, JobData Data)? _afterStateChange;
+
     internal MySqlStorageConnection(MySqlStorage storage)
     {
         _storage = storage;
@@ -45,6 +51,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         // session would wait for ourselves, so nested acquisitions share the first one.
         lock (_locksSync)
         {
+            _afterStateChange = null;
             if (_locks.TryGetValue(resource, out var held))
             {
                 held.Count++;
@@ -52,22 +59,34 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             }
         }
 
-        // A job's state lock is the job row's lock, taken with the job's read; any other resource is a GET_LOCK.
+        // A job's state lock is the job row's lock, taken with the job's read; any other resource is a GET_LOCK. The
+        // fetch may have taken it already, with the read: the worker's state change to Processing asks for it next.
         var jobId = JobLocks.JobIdOf(resource);
         IDisposable acquired;
         JobData? job = null;
-        if (jobId is { } lockedJob && _storage.Options.JobLockIsJobRow)
+        if (jobId is { } fetchedJob && _fetchedLock is { } fetched && fetched.Lock.JobId == fetchedJob)
         {
-            (acquired, job) = JobRowLock.Acquire(_db, lockedJob, timeout);
+            _fetchedLock = null;
+            fetched.Lock.Timeout = timeout;
+            (acquired, job) = fetched;
         }
         else
         {
-            (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
+            // Any other lock first ends one the fetch took: nothing may wait for a row this connection holds unasked.
+            ReleaseFetchedLock();
+            if (jobId is { } lockedJob && _storage.Options.JobLockIsJobRow)
+            {
+                (acquired, job) = JobRowLock.Acquire(_db, lockedJob, timeout);
+            }
+            else
+            {
+                (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
+            }
         }
 
         lock (_locksSync)
         {
-            _locks[resource] = new HeldLock(acquired, jobId);
+            _locks[resource] = new HeldLock(acquired, jobId, job);
             _readAhead = jobId is { } id ? (resource, id, job) : null;
         }
 
@@ -77,6 +96,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     /// <inheritdoc />
     public override void Dispose()
     {
+        ReleaseFetchedLock();
         lock (_locksSync)
         {
             foreach (var held in _locks.Values)
@@ -132,6 +152,8 @@ public sealed class MySqlStorageConnection : JobStorageConnection
 
         // A worker back from a job, or woken for one, goes straight for the next, unless another worker here just
         // found its queues empty (then it waits to be woken); one that merely timed out looks, lock-free, before it locks.
+        ReleaseFetchedLock();
+        DropReadAhead();
         var lookFirst = false;
         var backFromJob = true;
         while (true)
@@ -140,9 +162,10 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             using var listener = _storage.Signal.Listen(queues);
             if (!(backFromJob && _storage.Signal.FoundEmpty(queues)))
             {
-                var fetched = JobQueue.TryFetch(_storage, queues, lookFirst);
+                var fetched = JobQueue.TryFetch(_storage, queues, lookFirst, out var jobLock);
                 if (fetched is not null)
                 {
+                    _fetchedLock = jobLock;
                     return fetched;
                 }
             }
@@ -163,6 +186,15 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         }
 
         DropReadAhead();
+        lock (_locksSync)
+        {
+            // What a held lock read of this job no longer shows its parameters.
+            foreach (var held in _locks.Values.Where(h => h.JobId == jobId))
+            {
+                held.Data = null;
+            }
+        }
+
         _db.Write(new Statement(
             $"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
             ("@id", jobId), ("@name", name), ("@value", value)));
@@ -198,6 +230,12 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             {
                 _readAhead = null;
                 return ahead.Data;
+            }
+
+            if (_afterStateChange is { } after && after.JobId == id)
+            {
+                _afterStateChange = null;
+                return after.Data;
             }
         }
 
@@ -417,6 +455,9 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     public override DateTime GetUtcDateTime() =>
         DateTime.SpecifyKind(_db.Use(c => c.Scalar<DateTime>("SELECT UTC_TIMESTAMP(6)")), DateTimeKind.Utc);
 
+    /// <summary>The server session of the job lock the last fetch took, while nobody asked for it; the tests kill it.</summary>
+    internal int? FetchedLockSession => _fetchedLock?.Lock.Session;
+
     internal void ReleaseLock(string resource)
     {
         lock (_locksSync)
@@ -462,22 +503,58 @@ public sealed class MySqlStorageConnection : JobStorageConnection
 
     // A write transaction that writes the row of a job whose state lock this connection holds commits in that lock's
     // transaction (one round trip with the lock's end); any other goes through a pooled connection of its own.
-    private List<object> Write(IReadOnlyList<Statement> statements, IReadOnlyList<long> jobIds)
+    private List<object> Write(IReadOnlyList<Statement> statements, JobWrites writes)
     {
-        JobRowLock? rowLock = null;
+        HeldLock? rowLock = null;
         lock (_locksSync)
         {
             foreach (var held in _locks.Values)
             {
-                if (held.JobId is { } id && jobIds.Contains(id) && held.Lock is JobRowLock jobLock)
+                if (held.JobId is { } id && writes.JobIds.Contains(id) && held.Lock is JobRowLock)
                 {
-                    rowLock = jobLock;
+                    rowLock = held;
                     break;
                 }
             }
         }
 
-        return rowLock is not null ? rowLock.CommitWith(statements) : _db.Write(statements);
+        if (rowLock is null)
+        {
+            // A lock the fetch took and nobody asked for would make this write wait for ourselves.
+            ReleaseFetchedLock();
+            return _db.Write(statements);
+        }
+
+        var written = ((JobRowLock)rowLock.Lock).CommitWith(statements);
+        // The job as it now is: what the lock read, in the state just committed (unless its parameters changed too).
+        if (_storage.Options.JobDataAfterStateChange && rowLock is { JobId: { } jobId, Data: { } read }
+            && writes.States.TryGetValue(jobId, out var state) && !writes.Parameters.Contains(jobId))
+        {
+            lock (_locksSync)
+            {
+                _afterStateChange = (jobId, new JobData
+                {
+                    Job = read.Job,
+                    InvocationData = read.InvocationData,
+                    LoadException = read.LoadException,
+                    State = state,
+                    CreatedAt = read.CreatedAt,
+                    ParametersSnapshot = read.ParametersSnapshot,
+                });
+            }
+        }
+
+        return written;
+    }
+
+    // Ends a job lock the fetch took that the worker did not ask for (rolls back a transaction that only locked the row).
+    private void ReleaseFetchedLock()
+    {
+        if (_fetchedLock is { } fetched)
+        {
+            _fetchedLock = null;
+            fetched.Lock.Dispose();
+        }
     }
 
     private void DropReadAhead()
@@ -485,16 +562,21 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         lock (_locksSync)
         {
             _readAhead = null;
+            _afterStateChange = null;
         }
     }
 
     internal static bool TryParseId(string id, out long value) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
-    private sealed class HeldLock(IDisposable acquired, long? jobId)
+    private sealed class HeldLock(IDisposable acquired, long? jobId, JobData? data)
     {
         public IDisposable Lock { get; } = acquired;
         public long? JobId { get; } = jobId;
+
+        /// <summary>The job as read when the lock was taken; null once something on this connection changed its parameters.</summary>
+        public JobData? Data { get; set; } = data;
+
         public int Count { get; set; } = 1;
     }
 

@@ -53,6 +53,18 @@ public sealed class MySqlStorageOptions
     /// </summary>
     internal bool FetchInOneRoundTrip { get; set; }
 
+    /// <summary>
+    /// The fetch takes the fetched job's state lock in its own round trip (docs/decisions/0025): the worker's state change to
+    /// Processing then finds it held and costs one round trip instead of two. Needs <see cref="JobLockIsJobRow"/>.
+    /// </summary>
+    internal bool FetchTakesJobLock { get; set; } = true;
+
+    /// <summary>
+    /// After a state change committed under the job's lock, the worker's next read of that job on the same connection is
+    /// answered from what the lock read, with the new state (docs/decisions/0025): no round trip for it.
+    /// </summary>
+    internal bool JobDataAfterStateChange { get; set; } = true;
+
     internal void Validate()
     {
         if (string.IsNullOrEmpty(TablesPrefix) || !TablesPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
