@@ -33,6 +33,14 @@ public sealed class HangfirePeers : IAsyncDisposable
 
     public PostgreSqlStorage PostgreSql { get; }
 
+    /// <summary>Commands the Redis server has processed since it started (INFO stats), its own INFO calls included.</summary>
+    public async Task<long> RedisCommandsAsync()
+    {
+        var server = _redisAdmin.GetServer(_redisAdmin.GetEndPoints()[0]);
+        return (await server.InfoAsync("stats")).SelectMany(group => group)
+            .Where(pair => pair.Key == "total_commands_processed").Select(pair => long.Parse(pair.Value, CultureInfo.InvariantCulture)).FirstOrDefault();
+    }
+
     /// <summary>The Redis server's process, when it runs on this machine.</summary>
     public IReadOnlyCollection<int> RedisPids() => _redisPid is { } pid && File.Exists($"/proc/{pid}/stat") ? [pid] : [];
 

@@ -28,9 +28,6 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     // The state lock the last fetch took for its job (FetchTakesJobLock), until the worker asks for it.
     private (JobRowLock Lock, JobData? Job)? _fetchedLock;
 
-    // The job as the last state change under its lock left it (JobDataAfterStateChange), for the worker's next read of it.
-    private (long JobId, JobData Data)? _afterStateChange;
-
     internal MySqlStorageConnection(MySqlStorage storage)
     {
         _storage = storage;
@@ -51,7 +48,6 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         // session would wait for ourselves, so nested acquisitions share the first one.
         lock (_locksSync)
         {
-            _afterStateChange = null;
             if (_locks.TryGetValue(resource, out var held))
             {
                 held.Count++;
@@ -86,7 +82,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
 
         lock (_locksSync)
         {
-            _locks[resource] = new HeldLock(acquired, jobId, job);
+            _locks[resource] = new HeldLock(acquired, jobId);
             _readAhead = jobId is { } id ? (resource, id, job) : null;
         }
 
@@ -153,7 +149,6 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         // A worker back from a job, or woken for one, goes straight for the next, unless another worker here just
         // found its queues empty (then it waits to be woken); one that merely timed out looks, lock-free, before it locks.
         ReleaseFetchedLock();
-        DropReadAhead();
         var lookFirst = false;
         var backFromJob = true;
         while (true)
@@ -186,15 +181,6 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         }
 
         DropReadAhead();
-        lock (_locksSync)
-        {
-            // What a held lock read of this job no longer shows its parameters.
-            foreach (var held in _locks.Values.Where(h => h.JobId == jobId))
-            {
-                held.Data = null;
-            }
-        }
-
         _db.Write(new Statement(
             $"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
             ("@id", jobId), ("@name", name), ("@value", value)));
@@ -230,12 +216,6 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             {
                 _readAhead = null;
                 return ahead.Data;
-            }
-
-            if (_afterStateChange is { } after && after.JobId == id)
-            {
-                _afterStateChange = null;
-                return after.Data;
             }
         }
 
@@ -503,48 +483,29 @@ public sealed class MySqlStorageConnection : JobStorageConnection
 
     // A write transaction that writes the row of a job whose state lock this connection holds commits in that lock's
     // transaction (one round trip with the lock's end); any other goes through a pooled connection of its own.
-    private List<object> Write(IReadOnlyList<Statement> statements, JobWrites writes)
+    private List<object> Write(IReadOnlyList<Statement> statements, IReadOnlyList<long> jobIds)
     {
-        HeldLock? rowLock = null;
+        JobRowLock? rowLock = null;
         lock (_locksSync)
         {
             foreach (var held in _locks.Values)
             {
-                if (held.JobId is { } id && writes.JobIds.Contains(id) && held.Lock is JobRowLock)
+                if (held.JobId is { } id && jobIds.Contains(id) && held.Lock is JobRowLock jobLock)
                 {
-                    rowLock = held;
+                    rowLock = jobLock;
                     break;
                 }
             }
         }
 
-        if (rowLock is null)
+        if (rowLock is not null)
         {
-            // A lock the fetch took and nobody asked for would make this write wait for ourselves.
-            ReleaseFetchedLock();
-            return _db.Write(statements);
+            return rowLock.CommitWith(statements);
         }
 
-        var written = ((JobRowLock)rowLock.Lock).CommitWith(statements);
-        // The job as it now is: what the lock read, in the state just committed (unless its parameters changed too).
-        if (_storage.Options.JobDataAfterStateChange && rowLock is { JobId: { } jobId, Data: { } read }
-            && writes.States.TryGetValue(jobId, out var state) && !writes.Parameters.Contains(jobId))
-        {
-            lock (_locksSync)
-            {
-                _afterStateChange = (jobId, new JobData
-                {
-                    Job = read.Job,
-                    InvocationData = read.InvocationData,
-                    LoadException = read.LoadException,
-                    State = state,
-                    CreatedAt = read.CreatedAt,
-                    ParametersSnapshot = read.ParametersSnapshot,
-                });
-            }
-        }
-
-        return written;
+        // A job lock the fetch took and nobody asked for would make this write wait for ourselves.
+        ReleaseFetchedLock();
+        return _db.Write(statements);
     }
 
     // Ends a job lock the fetch took that the worker did not ask for (rolls back a transaction that only locked the row).
@@ -562,21 +523,16 @@ public sealed class MySqlStorageConnection : JobStorageConnection
         lock (_locksSync)
         {
             _readAhead = null;
-            _afterStateChange = null;
         }
     }
 
     internal static bool TryParseId(string id, out long value) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
-    private sealed class HeldLock(IDisposable acquired, long? jobId, JobData? data)
+    private sealed class HeldLock(IDisposable acquired, long? jobId)
     {
         public IDisposable Lock { get; } = acquired;
         public long? JobId { get; } = jobId;
-
-        /// <summary>The job as read when the lock was taken; null once something on this connection changed its parameters.</summary>
-        public JobData? Data { get; set; } = data;
-
         public int Count { get; set; } = 1;
     }
 

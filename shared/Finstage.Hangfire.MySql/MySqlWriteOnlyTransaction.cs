@@ -28,10 +28,8 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
     private readonly List<MySqlFetchedJob> _removedFromQueue = [];
     private readonly List<string> _enqueuedTo = [];
     private readonly List<long> _jobIds = [];
-    private readonly Dictionary<long, string> _states = [];
-    private readonly HashSet<long> _parameters = [];
     private readonly Action _beforeCommit;
-    private readonly Func<IReadOnlyList<Statement>, JobWrites, List<object>> _write;
+    private readonly Func<IReadOnlyList<Statement>, IReadOnlyList<long>, List<object>> _write;
 
     /// <param name="storage">The storage.</param>
     /// <param name="beforeCommit">Runs before the statements are sent.</param>
@@ -39,7 +37,7 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
     /// Sends the statements as one transaction, given the jobs whose rows they write: the connection commits them on the
     /// job's state lock when it holds it (<see cref="JobRowLock"/>).
     /// </param>
-    internal MySqlWriteOnlyTransaction(MySqlStorage storage, Action beforeCommit, Func<IReadOnlyList<Statement>, JobWrites, List<object>> write)
+    internal MySqlWriteOnlyTransaction(MySqlStorage storage, Action beforeCommit, Func<IReadOnlyList<Statement>, IReadOnlyList<long>, List<object>> write)
     {
         _db = storage.Db;
         _signal = storage.Signal;
@@ -63,7 +61,7 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
         if (statements.Count > 0)
         {
             _beforeCommit();
-            _write(statements, new JobWrites(_jobIds, _states, _parameters));
+            _write(statements, _jobIds);
         }
 
         foreach (var fetched in _removedFromQueue)
@@ -91,11 +89,6 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
     {
         ArgumentNullException.ThrowIfNull(state);
         var (name, reason, data) = Describe(state);
-        if (MySqlStorageConnection.TryParseId(jobId, out var setOn))
-        {
-            _states[setOn] = name;
-        }
-
         // LAST_INSERT_ID() is the state row just inserted: the insert and the job's update run back to back on one session.
         OnJob(jobId, id =>
         [
@@ -118,11 +111,6 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
     public override void SetJobParameter(string jobId, string name, string? value)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (MySqlStorageConnection.TryParseId(jobId, out var writtenOn))
-        {
-            _parameters.Add(writtenOn);
-        }
-
         OnJob(jobId, id => [new Plain(new($"INSERT INTO {T.JobParameter} (`job_id`, `name`, `value`) VALUES (@id, @name, @value) ON DUPLICATE KEY UPDATE `value` = VALUES(`value`)",
             ("@id", id), ("@name", name), ("@value", value)))]);
     }
@@ -395,6 +383,3 @@ public sealed class MySqlWriteOnlyTransaction : JobStorageTransaction
         }
     }
 }
-
-/// <summary>What a write transaction does to jobs: the rows it writes, the state it sets on each, the jobs whose parameters it writes.</summary>
-internal sealed record JobWrites(IReadOnlyList<long> JobIds, IReadOnlyDictionary<long, string> States, IReadOnlyCollection<long> Parameters);
