@@ -61,7 +61,6 @@ public sealed class MySqlStorageOptions
     /// </summary>
     internal bool FetchTakesJobLock { get; set; }
 
-
     internal void Validate()
     {
         if (string.IsNullOrEmpty(TablesPrefix) || !TablesPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
