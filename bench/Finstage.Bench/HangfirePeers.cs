@@ -33,6 +33,14 @@ public sealed class HangfirePeers : IAsyncDisposable
 
     public PostgreSqlStorage PostgreSql { get; }
 
+    /// <summary>Commands the Redis server has processed since it started (INFO stats), its own INFO calls included.</summary>
+    public async Task<long> RedisCommandsAsync()
+    {
+        var server = _redisAdmin.GetServer(_redisAdmin.GetEndPoints()[0]);
+        return (await server.InfoAsync("stats")).SelectMany(group => group)
+            .Where(pair => pair.Key == "total_commands_processed").Select(pair => long.Parse(pair.Value, CultureInfo.InvariantCulture)).FirstOrDefault();
+    }
+
     /// <summary>The Redis server's process, when it runs on this machine.</summary>
     public IReadOnlyCollection<int> RedisPids() => _redisPid is { } pid && File.Exists($"/proc/{pid}/stat") ? [pid] : [];
 
@@ -66,7 +74,9 @@ public sealed class HangfirePeers : IAsyncDisposable
 
         // Both with their defaults except what ours is given too: the scheduler's 200 ms queue poll interval
         // (Redis is woken by a publish instead and has no such setting).
-        var redis = new RedisStorage(redisAddress, new RedisStorageOptions { Prefix = "{finstage-bench}:" });
+        // Generous timeouts: on the shared machine (load average 30-100) the first connect and single commands have taken
+        // longer than the client's 5 s defaults, and the storage's first AnnounceServer failed the whole figure.
+        var redis = new RedisStorage(redisAddress + ",connectTimeout=30000,syncTimeout=30000,asyncTimeout=30000", new RedisStorageOptions { Prefix = "{finstage-bench}:" });
         var postgresOptions = new PostgreSqlStorageOptions
         {
             SchemaName = PostgreSqlSchema,

@@ -17,6 +17,16 @@ internal static class JobDataReader
         new($"SELECT `name`, `value` FROM {t.JobParameter} WHERE `job_id` = @id", ("@id", id)),
     ];
 
+    /// <summary>
+    /// The two statements of <see cref="Sql"/> for the job whose id is in LAST_INSERT_ID(), its row locked as it is read
+    /// unless another transaction holds it (then neither returns a row for it: the job result is empty).
+    /// </summary>
+    public static Statement[] SkippingStatements(Tables t) =>
+    [
+        new($"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {t.Job} WHERE `id` = LAST_INSERT_ID() FOR UPDATE SKIP LOCKED"),
+        new($"SELECT `name`, `value` FROM {t.JobParameter} WHERE `job_id` = LAST_INSERT_ID()"),
+    ];
+
     public static string Sql(Tables t) =>
         $"SELECT `invocation_data`, `arguments`, `state_name`, `created_at` FROM {t.Job} WHERE `id` = @id; " +
         $"SELECT `name`, `value` FROM {t.JobParameter} WHERE `job_id` = @id";

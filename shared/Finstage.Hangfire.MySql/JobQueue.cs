@@ -1,4 +1,5 @@
 using System.Globalization;
+using Hangfire.Storage;
 
 namespace Finstage.Hangfire.MySql;
 
@@ -10,8 +11,17 @@ internal static class JobQueue
     /// <paramref name="lookFirst"/> (an idle worker's poll) a plain read comes first, so a poll of empty queues
     /// takes no lock and opens no transaction.
     /// </summary>
-    public static MySqlFetchedJob? TryFetch(MySqlStorage storage, IReadOnlyList<string> queues, bool lookFirst)
+    public static MySqlFetchedJob? TryFetch(MySqlStorage storage, IReadOnlyList<string> queues, bool lookFirst) =>
+        TryFetch(storage, queues, lookFirst, out _);
+
+    /// <summary>
+    /// As <see cref="TryFetch(MySqlStorage, IReadOnlyList{string}, bool)"/>; with <see cref="MySqlStorageOptions.FetchTakesJobLock"/>
+    /// the same round trip also takes the fetched job's state lock (its row lock, <see cref="JobRowLock"/>) and reads the job
+    /// under it, handed back in <paramref name="jobLock"/> for the connection to give to the worker's state change.
+    /// </summary>
+    public static MySqlFetchedJob? TryFetch(MySqlStorage storage, IReadOnlyList<string> queues, bool lookFirst, out (JobRowLock Lock, JobData? Job)? jobLock)
     {
+        jobLock = null;
         var db = storage.Db;
         var t = db.Tables;
         var notificationsBefore = storage.Signal.Notifications;
@@ -41,7 +51,11 @@ internal static class JobQueue
         // LAST_INSERT_ID(expr), set to its job id by the same UPDATE on this session, and the fresh token proves the
         // row is this claim's (the session's LAST_INSERT_ID may be older when nothing was claimed).
         (long Id, long JobId, string Queue)? taken = null;
-        if (!storage.Options.FetchInOneRoundTrip)
+        if (storage.Options.FetchTakesJobLock && storage.Options.JobLockIsJobRow && !storage.Options.FetchInOneRoundTrip)
+        {
+            (taken, jobLock) = WithJobLock(db, queues, Visible, invisibility, token);
+        }
+        else if (!storage.Options.FetchInOneRoundTrip)
         {
             taken = TwoRoundTrips(db, queues, Visible, invisibility, token);
         }
@@ -66,6 +80,68 @@ internal static class JobQueue
         return taken is { } job
             ? new MySqlFetchedJob(storage, job.Id, job.JobId.ToString(CultureInfo.InvariantCulture), job.Queue, token)
             : null;
+    }
+
+    // One round trip per queue tried, whose statements are, in order: the locking probe (it leaves the entry's id in
+    // LAST_INSERT_ID, reset first so that an empty probe leaves 0 and the rest match nothing); the claim by that id and
+    // COMMIT, so the claim is as durable as in the two-round-trip fetch and the entry is free again; the claimed entry's
+    // job id into LAST_INSERT_ID (a plain read of the committed claim, so no lock on the entry); then a new transaction
+    // that locks the job's row FOR UPDATE SKIP LOCKED and reads the job and its parameters: the worker's state lock,
+    // taken before it asks. SKIP LOCKED: a row another holder has (a state change of that job in progress) is not waited
+    // for; then no lock is held, and the worker takes it as before. The open transaction holds the job row only.
+    private static ((long Id, long JobId, string Queue)? Taken, (JobRowLock Lock, JobData? Job)? JobLock) WithJobLock(
+        Db db, IReadOnlyList<string> queues, string visible, (string, object?) invisibility, string token)
+    {
+        var t = db.Tables;
+        var connection = db.Open();
+        var transaction = new LeanTransaction(connection);
+        try
+        {
+            foreach (var queue in queues)
+            {
+                var (claimed, job) = transaction.Read(
+                [
+                    new("DO LAST_INSERT_ID(0)"),
+                    new($"SELECT `id`, `job_id`, LAST_INSERT_ID(`id`) FROM {t.JobQueue} WHERE `queue` = @queue AND {visible} ORDER BY `fetched_at`, `id` LIMIT 1 FOR UPDATE SKIP LOCKED",
+                        ("@queue", queue), invisibility),
+                    new($"UPDATE {t.JobQueue} SET `fetched_at` = UTC_TIMESTAMP(6), `fetch_token` = @token WHERE `id` = LAST_INSERT_ID()", ("@token", token)),
+                    new("COMMIT"),
+                    new($"DO LAST_INSERT_ID((SELECT `job_id` FROM {t.JobQueue} WHERE `id` = LAST_INSERT_ID() AND `fetch_token` = @token))", ("@token", token)),
+                    new("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"),
+                    new("START TRANSACTION"),
+                    .. JobDataReader.SkippingStatements(t),
+                ],
+                reader =>
+                {
+                    (long Id, long JobId)? entry = reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+                    reader.NextResult();
+                    return (entry, JobDataReader.Read(reader));
+                });
+                if (claimed is { } entry)
+                {
+                    if (job is not null)
+                    {
+                        var held = JobRowLock.Held(db, entry.JobId, connection, transaction);
+                        return ((entry.Id, entry.JobId, queue), (held, job));
+                    }
+
+                    // The job's row was held by another state change (or is gone): its worker takes the lock as before.
+                    transaction.Dispose();
+                    connection.Dispose();
+                    return ((entry.Id, entry.JobId, queue), null);
+                }
+            }
+
+            transaction.Dispose();
+            connection.Dispose();
+            return (null, null);
+        }
+        catch
+        {
+            transaction.Dispose();
+            connection.Dispose();
+            throw;
+        }
     }
 
     // The fetch before issue 18, kept for the benchmark's comparison: a locking probe inside a transaction, then the

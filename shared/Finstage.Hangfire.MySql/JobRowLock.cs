@@ -27,7 +27,7 @@ internal sealed class JobRowLock : IDisposable
 
     private readonly Db _db;
     private readonly long _jobId;
-    private readonly TimeSpan _timeout;
+    private TimeSpan _timeout;
     private MySqlConnection? _connection;
     private LeanTransaction? _transaction;
 
@@ -49,6 +49,25 @@ internal sealed class JobRowLock : IDisposable
         var held = new JobRowLock(db, jobId, timeout);
         var job = held.Lock();
         return (held, job);
+    }
+
+    /// <summary>
+    /// A lock the fetch already took in its round trip (<see cref="JobQueue"/>): the connection and its open transaction,
+    /// which holds the job's row and nothing else. It becomes Hangfire's lock when the worker asks for the job's state lock.
+    /// </summary>
+    public static JobRowLock Held(Db db, long jobId, MySqlConnection connection, LeanTransaction transaction) =>
+        new(db, jobId, TimeSpan.Zero) { _connection = connection, _transaction = transaction };
+
+    /// <summary>The server session holding the row, while it does; the tests kill it.</summary>
+    internal int? Session => _connection?.ServerThread;
+
+    /// <summary>The job whose row this lock holds.</summary>
+    public long JobId => _jobId;
+
+    /// <summary>How long a second write in the same scope waits to take the row again; set when Hangfire takes over a held lock.</summary>
+    public TimeSpan Timeout
+    {
+        set => _timeout = value;
     }
 
     /// <summary>

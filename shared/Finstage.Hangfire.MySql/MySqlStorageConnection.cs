@@ -25,6 +25,9 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     private readonly Lock _locksSync = new();
     private (string Resource, long JobId, JobData? Data)? _readAhead;
 
+    // The state lock the last fetch took for its job (FetchTakesJobLock), until the worker asks for it.
+    private (JobRowLock Lock, JobData? Job)? _fetchedLock;
+
     internal MySqlStorageConnection(MySqlStorage storage)
     {
         _storage = storage;
@@ -52,17 +55,29 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             }
         }
 
-        // A job's state lock is the job row's lock, taken with the job's read; any other resource is a GET_LOCK.
+        // A job's state lock is the job row's lock, taken with the job's read; any other resource is a GET_LOCK. The
+        // fetch may have taken it already, with the read: the worker's state change to Processing asks for it next.
         var jobId = JobLocks.JobIdOf(resource);
         IDisposable acquired;
         JobData? job = null;
-        if (jobId is { } lockedJob && _storage.Options.JobLockIsJobRow)
+        if (jobId is { } fetchedJob && _fetchedLock is { } fetched && fetched.Lock.JobId == fetchedJob)
         {
-            (acquired, job) = JobRowLock.Acquire(_db, lockedJob, timeout);
+            _fetchedLock = null;
+            fetched.Lock.Timeout = timeout;
+            (acquired, job) = fetched;
         }
         else
         {
-            (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
+            // Any other lock first ends one the fetch took: nothing may wait for a row this connection holds unasked.
+            ReleaseFetchedLock();
+            if (jobId is { } lockedJob && _storage.Options.JobLockIsJobRow)
+            {
+                (acquired, job) = JobRowLock.Acquire(_db, lockedJob, timeout);
+            }
+            else
+            {
+                (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
+            }
         }
 
         lock (_locksSync)
@@ -77,6 +92,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     /// <inheritdoc />
     public override void Dispose()
     {
+        ReleaseFetchedLock();
         lock (_locksSync)
         {
             foreach (var held in _locks.Values)
@@ -132,6 +148,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
 
         // A worker back from a job, or woken for one, goes straight for the next, unless another worker here just
         // found its queues empty (then it waits to be woken); one that merely timed out looks, lock-free, before it locks.
+        ReleaseFetchedLock();
         var lookFirst = false;
         var backFromJob = true;
         while (true)
@@ -140,9 +157,10 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             using var listener = _storage.Signal.Listen(queues);
             if (!(backFromJob && _storage.Signal.FoundEmpty(queues)))
             {
-                var fetched = JobQueue.TryFetch(_storage, queues, lookFirst);
+                var fetched = JobQueue.TryFetch(_storage, queues, lookFirst, out var jobLock);
                 if (fetched is not null)
                 {
+                    _fetchedLock = jobLock;
                     return fetched;
                 }
             }
@@ -417,6 +435,9 @@ public sealed class MySqlStorageConnection : JobStorageConnection
     public override DateTime GetUtcDateTime() =>
         DateTime.SpecifyKind(_db.Use(c => c.Scalar<DateTime>("SELECT UTC_TIMESTAMP(6)")), DateTimeKind.Utc);
 
+    /// <summary>The server session of the job lock the last fetch took, while nobody asked for it; the tests kill it.</summary>
+    internal int? FetchedLockSession => _fetchedLock?.Lock.Session;
+
     internal void ReleaseLock(string resource)
     {
         lock (_locksSync)
@@ -477,7 +498,24 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             }
         }
 
-        return rowLock is not null ? rowLock.CommitWith(statements) : _db.Write(statements);
+        if (rowLock is not null)
+        {
+            return rowLock.CommitWith(statements);
+        }
+
+        // A job lock the fetch took and nobody asked for would make this write wait for ourselves.
+        ReleaseFetchedLock();
+        return _db.Write(statements);
+    }
+
+    // Ends a job lock the fetch took that the worker did not ask for (rolls back a transaction that only locked the row).
+    private void ReleaseFetchedLock()
+    {
+        if (_fetchedLock is { } fetched)
+        {
+            _fetchedLock = null;
+            fetched.Lock.Dispose();
+        }
     }
 
     private void DropReadAhead()

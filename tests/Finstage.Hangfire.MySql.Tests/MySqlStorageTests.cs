@@ -176,6 +176,129 @@ public sealed class MySqlStorageTests : IDisposable
 
     [Fact(Timeout = 120_000)]
     [Trait("Category", "Reliability")]
+    public void Worker_PerformsAJobInFourRoundTrips_WhenTheFetchTakesTheJobLock()
+    {
+        // One pass of Hangfire's worker. Without the lever (the default, docs/decisions/0025): the fetch in two, then the
+        // Processing and the Succeeded state each a lock with the job's read and a commit (6). With it the fetch's round
+        // trip also takes the job's lock, so the Processing state is its commit alone.
+        PerformOneJob(options => options.FetchTakesJobLock = true).ShouldBe(4);
+    }
+
+    // Enqueues a job and runs one pass of Hangfire's worker on it; returns the round trips of the pass.
+    private static int PerformOneJob(Action<MySqlStorageOptions>? configure)
+    {
+        // A long invisibility timeout: no heartbeat touch falls inside the count.
+        using var storage = TestDatabase.CreateStorage("hf_trips_", options =>
+        {
+            options.InvisibilityTimeout = TimeSpan.FromMinutes(5);
+            configure?.Invoke(options);
+        });
+        var token = Guid.NewGuid().ToString("N");
+        var jobId = new BackgroundJobClient(storage).Enqueue(() => TestJobs.Record(token));
+        using var stop = new CancellationTokenSource();
+        var context = new BackgroundProcessContext("round-trips", storage, new Dictionary<string, object>(), Guid.NewGuid(), stop.Token, stop.Token, stop.Token);
+
+        var roundTrips = CountRoundTrips(() => new Worker().Execute(context));
+
+        TestJobs.RunsOf(token).ShouldBe(1);
+        using var connection = storage.GetConnection();
+        connection.GetJobData(jobId)!.State.ShouldBe(SucceededState.StateName);
+        Eventually.TryFetch(connection, DefaultQueue, TimeSpan.FromMilliseconds(600)).ShouldBeNull();
+        return roundTrips;
+    }
+
+    // A storage whose fetch takes the job's lock (off by default, docs/decisions/0025), over the same tables as _storage.
+    private static MySqlStorage FetchLockStorage() =>
+        new(TestDatabase.ConnectionString, new MySqlStorageOptions { TablesPrefix = Prefix, FetchTakesJobLock = true });
+
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Reliability")]
+    public async Task FetchNextJob_FreesTheJobLockAndKeepsTheClaim_WhenTheFetchingSessionDies()
+    {
+        using var storage = FetchLockStorage();
+        using var worker = storage.GetConnection();
+        using var other = _storage.GetConnection();
+        var jobId = CreateJob(worker);
+        Enqueue(worker, jobId);
+        using var fetched = worker.FetchNextJob(DefaultQueue, Cancellation);
+        fetched.JobId.ShouldBe(jobId);
+
+        // The fetch holds the job's state lock for the worker's state change.
+        Should.Throw<DistributedLockTimeoutException>(() => other.AcquireDistributedJobLock(jobId, TimeSpan.FromMilliseconds(300)));
+        var session = ((MySqlStorageConnection)worker).FetchedLockSession.ShouldNotBeNull();
+        await using (var admin = await OpenAdminAsync())
+        {
+            await ScalarAsync<object>(admin, $"KILL {session}");
+        }
+
+        // A dead holder frees the row at once; the claim was committed in the fetch, so the job stays with its
+        // (heartbeating) holder and is neither lost nor handed out twice.
+        using (other.AcquireDistributedJobLock(jobId, TimeSpan.FromSeconds(30)))
+        {
+            other.GetJobData(jobId).ShouldNotBeNull();
+        }
+
+        Eventually.TryFetch(other, DefaultQueue, TimeSpan.FromMilliseconds(600)).ShouldBeNull();
+        fetched.RemoveFromQueue();
+        var monitor = _storage.GetMonitoringApi();
+        monitor.EnqueuedCount("default").ShouldBe(0);
+        monitor.FetchedCount("default").ShouldBe(0);
+    }
+
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Reliability")]
+    public void FetchNextJob_DoesNotMakeItsOwnConnectionWait_WhenTheJobIsWrittenWithoutAskingForItsLock()
+    {
+        using var storage = FetchLockStorage();
+        using var worker = storage.GetConnection();
+        using var other = _storage.GetConnection();
+        var jobId = CreateJob(worker);
+        Enqueue(worker, jobId);
+        using var fetched = worker.FetchNextJob(DefaultQueue, Cancellation);
+
+        // A write of the job's row through another session would wait for the row the fetch locked on this connection
+        // (innodb_lock_wait_timeout, then the retries: longer than the test's timeout); it ends that lock first.
+        using (var tx = worker.CreateWriteTransaction())
+        {
+            tx.SetJobState(jobId, new DeletedState());
+            tx.Commit();
+        }
+
+        using (other.AcquireDistributedJobLock(jobId, TimeSpan.FromSeconds(30)))
+        {
+            other.GetJobData(jobId)!.State.ShouldBe(DeletedState.StateName);
+        }
+
+        fetched.RemoveFromQueue();
+    }
+
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Reliability")]
+    public void FetchNextJob_ClaimsTheJobWithoutItsLock_WhenAnotherConnectionHoldsTheLock()
+    {
+        using var storage = FetchLockStorage();
+        using var worker = storage.GetConnection();
+        using var other = _storage.GetConnection();
+        var jobId = CreateJob(worker);
+        Enqueue(worker, jobId);
+        var held = other.AcquireDistributedJobLock(jobId, TimeSpan.FromSeconds(10));
+
+        // SKIP LOCKED: the fetch neither waits for the held row nor skips the job; the worker's state change waits instead.
+        using var fetched = worker.FetchNextJob(DefaultQueue, Cancellation);
+        fetched.JobId.ShouldBe(jobId);
+        ((MySqlStorageConnection)worker).FetchedLockSession.ShouldBeNull();
+        Should.Throw<DistributedLockTimeoutException>(() => worker.AcquireDistributedJobLock(jobId, TimeSpan.FromMilliseconds(300)));
+        held.Dispose();
+        using (worker.AcquireDistributedJobLock(jobId, TimeSpan.FromSeconds(30)))
+        {
+            worker.GetJobData(jobId).ShouldNotBeNull();
+        }
+
+        fetched.RemoveFromQueue();
+    }
+
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Reliability")]
     public void AcquireDistributedJobLock_ExcludesOtherHolders_UntilTheStateCommits()
     {
         using var holder = _storage.GetConnection();
@@ -329,6 +452,36 @@ public sealed class MySqlStorageTests : IDisposable
         var fetched = Enumerable.Range(0, 20).Select(_ => connection.FetchNextJob(DefaultQueue, Cancellation)).ToList();
 
         (await SessionsOnTestDatabaseAsync()).ShouldBe(0);
+        foreach (var job in fetched)
+        {
+            job.RemoveFromQueue();
+            job.Dispose();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    [Trait("Category", "Reliability")]
+    public async Task FetchedJob_HoldsAtMostOneSessionPerConnection_WhenTheFetchTakesTheJobLock()
+    {
+        var unpooled = new MySqlConnectionStringBuilder(TestDatabase.SessionsConnectionString) { Pooling = false }.ConnectionString;
+        using var storage = new MySqlStorage(unpooled, new MySqlStorageOptions { TablesPrefix = Prefix, QueuePollInterval = TimeSpan.FromMilliseconds(50), FetchTakesJobLock = true });
+        using var connection = storage.GetConnection();
+        for (var i = 0; i < 20; i++)
+        {
+            Enqueue(connection, CreateJob(connection));
+        }
+
+        var fetched = Enumerable.Range(0, 20).Select(_ => connection.FetchNextJob(DefaultQueue, Cancellation)).ToList();
+
+        // The last fetch holds its job's state lock for the worker's next step (the state change to Processing, which
+        // takes it over and ends it with its commit): one session per storage connection, none per fetched job.
+        (await SessionsOnTestDatabaseAsync()).ShouldBe(1);
+        using (connection.AcquireDistributedJobLock(fetched[^1].JobId, TimeSpan.FromSeconds(10)))
+        {
+            (await SessionsOnTestDatabaseAsync()).ShouldBe(1);
+        }
+
+        (await Eventually.TrueAsync(() => SessionsOnTestDatabaseAsync().GetAwaiter().GetResult() == 0, TimeSpan.FromSeconds(10), Cancellation)).ShouldBeTrue();
         foreach (var job in fetched)
         {
             job.RemoveFromQueue();
