@@ -94,15 +94,9 @@ public sealed class SchedulerScaleOutTests
         });
     }
 
-    private static async Task<long> CountRecordedAsync(RunningPipeline pipeline, IReadOnlyList<Guid> crawlIds, CancellationToken cancellationToken)
-    {
-        var rows = await pipeline.CountAsync(
-            $"SELECT COUNT(*) FROM crawl_runs WHERE crawl_id IN ({string.Join(",", crawlIds.Select(id => $"'{id}'"))})", cancellationToken);
-        var distinct = await pipeline.CountAsync(
-            $"SELECT COUNT(DISTINCT crawl_id) FROM crawl_runs WHERE crawl_id IN ({string.Join(",", crawlIds.Select(id => $"'{id}'"))})", cancellationToken);
-        rows.ShouldBe(distinct, "one crawl run per request");
-        return rows;
-    }
+    // A crawl run per crawl id at most (its key), so the count reaches the requests' once each is recorded.
+    private static Task<long> CountRecordedAsync(RunningPipeline pipeline, IReadOnlyList<Guid> crawlIds, CancellationToken cancellationToken) =>
+        pipeline.CountAsync($"SELECT COUNT(*) FROM crawl_runs WHERE crawl_id IN ({string.Join(",", crawlIds.Select(id => $"'{id}'"))})", cancellationToken);
 
     private static async Task<IReadOnlyList<string>> ServerIdsAsync(RunningPipeline pipeline, CancellationToken cancellationToken)
     {
