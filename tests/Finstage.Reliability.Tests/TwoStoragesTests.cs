@@ -30,10 +30,10 @@ public sealed class TwoStoragesTests
     /// <summary>
     /// Deadlocks the server may report over the whole run (MariaDB's <c>Innodb_deadlocks</c>; each costs one
     /// transaction one retry by EF Core's execution strategy). Batches lock articles, links and symbol counts in key
-    /// order, so two of them wait for each other rather than deadlock; measured here: 0 in each run (and about 45 row
-    /// lock waits), see the test's output. The
-    /// bound is a tenth of the transactions the run commits (at least 40 batches of at most 10 results), well above
-    /// what was measured and far below a storm, in which most batches would deadlock at least once.
+    /// order, so two of them wait for each other rather than deadlock; measured here: 0 in each run (and 40–50 row
+    /// lock waits), see the test's output. The bound is a tenth of the transactions the run commits (at least 40
+    /// batches of at most 10 results), well above what was measured and far below a storm, in which most batches
+    /// would deadlock at least once.
     /// </summary>
     private const int MaxDeadlocks = Results / 10 / 10;
 
