@@ -133,7 +133,7 @@ public static class IngestFigure
         Task.WhenAll(messages.Select(message => bus.Bus.Publish(message, ct)));
 
     /// <summary>Message i of a set carries articles 0..count-1 of symbol i; a later set with more articles repeats the first ones.</summary>
-    private static List<NewsCrawled> Messages(int count, int articles, string prefix = "I")
+    internal static List<NewsCrawled> Messages(int count, int articles, string prefix = "I")
     {
         var now = DateTimeOffset.UtcNow;
         // One scheduler cycle per set, as the fan-out would send them (the storage refuses results without a cycle).

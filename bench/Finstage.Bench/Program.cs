@@ -24,6 +24,7 @@ var figures = new (string Name, Func<BenchSettings, Report, CancellationToken, T
     ("p6", ApiFigure.RunAsync),
     ("p7", CrawlerMemoryFigure.RunAsync),
     ("p8", ScaleOutFigure.RunAsync),
+    ("p8s", StorageScaleFigure.RunAsync),
     ("p11", ParserFigure.RunAsync),
     ("p9", FreshnessFigure.RunAsync),
     ("p10", StreamFigure.RunAsync),

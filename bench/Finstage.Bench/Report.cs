@@ -24,6 +24,7 @@ public sealed class Report(BenchSettings settings)
         ("p7_crawler_rss_mb", "crawler peak RSS", "<= 150", v => v <= 150),
         ("p8_two_crawlers_vs_one", "crawls/s of 2 crawler processes / of 1 (40 hosts)", ">= 1.8", v => v >= 1.8),
         ("p8_four_crawlers_vs_one", "crawls/s of 4 crawler processes / of 1 (40 hosts)", ">= 3.2", v => v >= 3.2),
+        ("p8_two_storages_vs_one", "articles/s of 2 storage processes / of 1, one database (p4's workload)", ">= 1.5", v => v >= 1.5),
         ("p11_parse_adversarial_vs_benign", "slowest adversarial 5 MB feed's MB/s / benign feed's", ">= 0.2", v => v >= 0.2),
         ("p9_freshness_vs_sweep", "median appear-to-API delay, adaptive / fixed sweep, same host rate", "<= 0.33", v => v <= 0.33),
         ("p9_overload_ok", "5x over budget: none expired, rate kept, all crawled each pass (1 = yes)", ">= 1", v => v >= 1),

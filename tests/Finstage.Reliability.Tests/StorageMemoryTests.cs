@@ -39,18 +39,9 @@ public sealed class StorageMemoryTests
     {
         var ct = TestContext.Current.CancellationToken;
         var output = TestContext.Current.TestOutputHelper;
-        var database = await TestServers.CreateDatabaseAsync("finstage_rel_memory", ct);
-        var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-rel-memory", ct);
-        var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
-        await ServiceProcess.RunCommandAsync("storage", storageDll, ["migrate"],
-            new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, ct);
-        await using var storage = await ServiceProcess.StartAsync("storage", storageDll, new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Storage"] = TestServers.AsRuntimeUser(database),
-            ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
-            ["Database:MinPoolSize"] = "0",
-            ["Logging:LogLevel:Default"] = "Warning",
-        }, ct);
+        var home = await MigratedStorage.CreateAsync("finstage_rel_memory", "finstage-rel-memory", ct);
+        var (database, virtualHost) = (home.Database, home.VirtualHost);
+        await using var storage = await home.StartAsync(ct);
 
         // The storage made its queue; with it stopped, the whole burst waits there, so that the
         // restarted storage meets all of it at once, the worst moment for its memory.

@@ -30,19 +30,9 @@ public sealed class StreamLoadTests
     {
         var ct = TestContext.Current.CancellationToken;
         var output = TestContext.Current.TestOutputHelper;
-        var database = await TestServers.CreateDatabaseAsync("finstage_rel_stream", ct);
-        var virtualHost = await TestServers.CreateVirtualHostAsync("finstage-rel-stream", ct);
-        var storageDll = Repository.ProjectOutput("services/storage", "Finstage.Storage");
-        await ServiceProcess.RunCommandAsync("storage", storageDll, ["migrate"],
-            new Dictionary<string, string?> { ["ConnectionStrings:StorageMigrations"] = database }, ct);
-        await using var storage = await ServiceProcess.StartAsync("storage", storageDll, new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Storage"] = TestServers.AsRuntimeUser(database),
-            ["ConnectionStrings:RabbitMq"] = virtualHost.ToString(),
-            ["Database:MinPoolSize"] = "0",
-            ["Logging:LogLevel:Default"] = "Warning",
-        }, ct);
-        await using var bus = await TestBus.StartAsync(virtualHost, ct);
+        var home = await MigratedStorage.CreateAsync("finstage_rel_stream", "finstage-rel-stream", ct);
+        await using var storage = await home.StartAsync(ct);
+        await using var bus = await TestBus.StartAsync(home.VirtualHost, ct);
         using var http = SseConnection.CreateClient(storage.BaseAddress);
 
         // Warm: one stream and one event through, so the idle figure includes what any first stream loads.

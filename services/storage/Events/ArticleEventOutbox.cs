@@ -12,14 +12,17 @@ namespace Finstage.Storage.Events;
 /// </summary>
 internal static class ArticleEventOutbox
 {
-    // Eight parameters an event: far under MySQL's 65,535 placeholders.
+    // Seven parameters an event: far under MySQL's 65,535 placeholders in one command, however large the batch (1,000 at most).
     private const int EventsPerStatement = 500;
 
     /// <summary>
     /// Adds one event per crawl that stored articles for the first time; answers how many. Run last in the batch: the
     /// sequence numbers are taken by locking the <c>stored</c> cursor row until the commit, so a batch that takes
     /// numbers after another also commits after it, and a reader of <c>sequence &gt; n</c> never finds a gap filled later
-    /// (auto-increment values are handed out in insert order, not commit order). Held for the commit only.
+    /// (auto-increment values are handed out in insert order, not commit order). The lock serialises the commits of
+    /// every batch with new articles on every instance, so it is held as briefly as a round trip allows: the cursor
+    /// update and the events' insert go in one command (the insert reads its numbers from <c>LAST_INSERT_ID()</c>),
+    /// and the commit follows it.
     /// </summary>
     public static async Task<int> AddAsync(
         IReadOnlyList<NewArticles> newArticles, DateTime storedAt,
@@ -29,24 +32,18 @@ internal static class ArticleEventOutbox
         {
             return 0;
         }
-        long last;
-        await using (var take = new MySqlCommand(
-            "UPDATE `article_event_cursors` SET `position` = LAST_INSERT_ID(`position` + @count) WHERE `name` = @name; SELECT LAST_INSERT_ID();",
-            connection, transaction))
+        await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
+        var sql = new StringBuilder(
+            "UPDATE `article_event_cursors` SET `position` = LAST_INSERT_ID(`position` + @count) WHERE `name` = @name;");
+        command.Parameters.AddWithValue("@count", newArticles.Count);
+        command.Parameters.AddWithValue("@name", ArticleEventCursor.Stored);
+        // The events table has no auto-increment column, so LAST_INSERT_ID() keeps the cursor's new position throughout.
+        foreach (var chunk in newArticles.Select((crawl, index) => (crawl.Crawl, crawl.Articles, Offset: index + 1)).Chunk(EventsPerStatement))
         {
-            take.Parameters.AddWithValue("@count", newArticles.Count);
-            take.Parameters.AddWithValue("@name", ArticleEventCursor.Stored);
-            last = Convert.ToInt64(await take.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            AppendInsert(sql, command, chunk, storedAt);
         }
-
-        var first = last - newArticles.Count + 1;
-        foreach (var chunk in newArticles.Select((crawl, index) => (crawl.Crawl, crawl.Articles, Sequence: first + index)).Chunk(EventsPerStatement))
-        {
-            await using var insert = Insert(chunk, storedAt);
-            insert.Connection = connection;
-            insert.Transaction = transaction;
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
+        command.CommandText = sql.ToString();
+        await command.ExecuteNonQueryAsync(cancellationToken);
         return newArticles.Count;
     }
 
@@ -67,17 +64,20 @@ internal static class ArticleEventOutbox
         return new Guid(hash[..16], bigEndian: true);
     }
 
-    private static MySqlCommand Insert(IEnumerable<(NewsCrawled Crawl, IReadOnlyList<StoredArticle> Articles, long Sequence)> events, DateTime storedAt)
+    /// <summary>
+    /// One insert of <paramref name="events"/>, the crawl at offset k (1-based) taking sequence
+    /// <c>LAST_INSERT_ID() - @count + k</c>: the k-th of the numbers the cursor update just took.
+    /// </summary>
+    private static void AppendInsert(
+        StringBuilder sql, MySqlCommand command, IEnumerable<(NewsCrawled Crawl, IReadOnlyList<StoredArticle> Articles, int Offset)> events, DateTime storedAt)
     {
-        var command = new MySqlCommand();
-        var sql = new StringBuilder(
-            "INSERT INTO `article_events` (`sequence`,`event_id`,`crawl_id`,`cycle_id`,`source`,`symbol`,`stored_at`,`articles`) VALUES ");
-        var i = 0;
-        foreach (var (crawl, articles, sequence) in events)
+        sql.Append(" INSERT INTO `article_events` (`sequence`,`event_id`,`crawl_id`,`cycle_id`,`source`,`symbol`,`stored_at`,`articles`) VALUES ");
+        var first = true;
+        foreach (var (crawl, articles, offset) in events)
         {
-            var p = "@e" + i.ToString(CultureInfo.InvariantCulture) + "_";
-            sql.Append(i == 0 ? "(" : ",(").Append(CultureInfo.InvariantCulture, $"{p}0,{p}1,{p}2,{p}3,{p}4,{p}5,{p}6,{p}7)");
-            command.Parameters.AddWithValue(p + "0", sequence);
+            var p = "@e" + offset.ToString(CultureInfo.InvariantCulture) + "_";
+            sql.Append(first ? "(" : ",(")
+                .Append(CultureInfo.InvariantCulture, $"LAST_INSERT_ID() - @count + {offset},{p}1,{p}2,{p}3,{p}4,{p}5,{p}6,{p}7)");
             command.Parameters.AddWithValue(p + "1", EventIdOf(crawl.CrawlId));
             command.Parameters.AddWithValue(p + "2", crawl.CrawlId);
             command.Parameters.AddWithValue(p + "3", crawl.CycleId);
@@ -85,12 +85,11 @@ internal static class ArticleEventOutbox
             command.Parameters.AddWithValue(p + "5", FieldLengths.Fit(crawl.Symbol, FieldLengths.Symbol));
             command.Parameters.AddWithValue(p + "6", storedAt);
             command.Parameters.AddWithValue(p + "7", ArticleEventJson.Write([.. articles]));
-            i++;
+            first = false;
         }
         // The same crawl's event already stored (only if one crawl were written by two batches at once): keep the first;
         // the sequence number taken for this one stays unused, a gap readers skip.
-        command.CommandText = sql.Append(" ON DUPLICATE KEY UPDATE `event_id` = `event_id`").ToString();
-        return command;
+        sql.Append(" ON DUPLICATE KEY UPDATE `event_id` = `event_id`;");
     }
 }
 

@@ -24,24 +24,21 @@ public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, Stora
             var plan = CrawlBatchPlan.Create(crawls, now);
             var (connection, transaction) = Raw(db);
 
+            // Which articles are stored already, read before the upsert (a consistent read, no locks)...
             var stored = new Dictionary<string, DateTime>(StringComparer.Ordinal);
-            foreach (var chunk in plan.ArticleIds.Chunk(UpsertStatements.ChunkSize * 2))
-            {
-                await using var select = UpsertStatements.SelectSortTimes(chunk);
-                select.Connection = connection;
-                select.Transaction = transaction;
-                await using var reader = await select.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    stored[Convert.ToHexString((byte[])reader[0])] = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
-                }
-            }
-
-            var (links, runs) = plan.Resolve(stored, now);
+            await ReadSortTimesAsync(plan.ArticleIds, notFirstSeenAt: null, stored, connection, transaction, ct);
             foreach (var chunk in UpsertStatements.ArticleChunks(plan.Articles))
             {
                 await ExecuteAsync(UpsertStatements.Articles(chunk), connection, transaction, ct);
             }
+            // ...and which of the rest another batch stored meanwhile: it held the row, this batch's upsert waited for
+            // its commit and then only updated it. Read after the upsert, whose locks keep the answer until the commit,
+            // so of two batches (in one process or two) that carried the same new article exactly one counts and
+            // announces it as new.
+            var unseen = plan.ArticleIds.Where(id => !stored.ContainsKey(Convert.ToHexString(id))).ToList();
+            await ReadSortTimesAsync(unseen, notFirstSeenAt: now, stored, connection, transaction, ct);
+
+            var (links, runs) = plan.Resolve(stored, now);
             foreach (var chunk in links.Chunk(UpsertStatements.ChunkSize))
             {
                 await ExecuteAsync(UpsertStatements.Links(chunk), connection, transaction, ct);
@@ -91,6 +88,23 @@ public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, Stora
             await ExecuteAsync(UpsertStatements.CrawlRuns([run]), connection, transaction, ct);
             return true;
         }, cancellationToken);
+    }
+
+    private static async Task ReadSortTimesAsync(
+        IReadOnlyCollection<byte[]> ids, DateTime? notFirstSeenAt, Dictionary<string, DateTime> into,
+        MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    {
+        foreach (var chunk in ids.Chunk(UpsertStatements.ChunkSize * 2))
+        {
+            await using var select = UpsertStatements.SelectSortTimes(chunk, notFirstSeenAt);
+            select.Connection = connection;
+            select.Transaction = transaction;
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                into[Convert.ToHexString((byte[])reader[0])] = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
+            }
+        }
     }
 
     private static (MySqlConnection Connection, MySqlTransaction Transaction) Raw(NewsDbContext db) =>

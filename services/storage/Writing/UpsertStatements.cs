@@ -115,10 +115,20 @@ internal static class UpsertStatements
         return command;
     }
 
-    public static MySqlCommand SelectSortTimes(IReadOnlyList<byte[]> ids)
+    /// <summary>
+    /// The sort times of those of <paramref name="ids"/> that are stored; with <paramref name="notFirstSeenAt"/>, only of
+    /// those another batch first stored (an article's <c>first_seen_at</c> is its first batch's clock, never updated).
+    /// </summary>
+    public static MySqlCommand SelectSortTimes(IReadOnlyList<byte[]> ids, DateTime? notFirstSeenAt = null)
     {
         var command = new MySqlCommand();
-        var sql = new StringBuilder("SELECT `id`, `sort_at` FROM `articles` WHERE `id` IN (");
+        var sql = new StringBuilder("SELECT `id`, `sort_at` FROM `articles` WHERE ");
+        if (notFirstSeenAt is { } now)
+        {
+            sql.Append("`first_seen_at` <> @now AND ");
+            command.Parameters.AddTyped("@now", now);
+        }
+        sql.Append("`id` IN (");
         for (var i = 0; i < ids.Count; i++)
         {
             var name = "@i" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
