@@ -66,13 +66,19 @@ public sealed class SharedHostBudgetTests
             Record($"{served.Count} requests over {(served[^1] - served[0]).TotalSeconds:0.0} s; at most {busiest} in one second, {busiestFive} in five " +
                    $"(budget {RequestsPerSecond}/s, burst {Burst}); longest pause after the kill {longestPause.TotalSeconds:0.00} s");
 
-            // The bucket's own bound over five seconds: a full burst plus five seconds' refill (27); instances with a
-            // bucket each would send that many each. Five, not one: on this machine (2 cores, load average near 70)
-            // a process stalls for a second or more, and the requests it then sends, or the feed server then
-            // records, arrive together; the one-second figure is logged above (docs/reliability.md has the runs).
-            // Plus one: the feed server times a request on arrival, not at its slot, so under load one request whose slot is just
-            // before a window's end can be counted inside it (28 against 27 once with four crawlers, in a full run).
-            busiestFive.ShouldBeLessThanOrEqualTo((5 * RequestsPerSecond) + Burst + 1, "the host's budget is one for all instances");
+            // The bucket's own bound over five seconds is a full burst plus five seconds' refill (27); instances with a
+            // bucket each would send that many each. The feed server times a request when it arrives, not at the slot
+            // the bucket gave it, and on this machine (2 cores, load average up to 70) a process stalls for a second or
+            // more, so requests whose slots were spread out can arrive together: 28 and 29 were counted in full runs
+            // with four crawlers, where the one-second figure (logged above) reached 12 against 7. The bounds allow
+            // every request two seconds of lateness (the slots of a window two seconds longer), and still fail any
+            // second bucket: two instances with one each would send 54 in five seconds, and finish the cycle twice as fast.
+            var lateness = TimeSpan.FromSeconds(2);
+            busiestFive.ShouldBeLessThanOrEqualTo(
+                (int)((5 + lateness.TotalSeconds) * RequestsPerSecond) + Burst, "the host's budget is one for all instances");
+            var span = served[^1] - served[0];
+            served.Count.ShouldBeLessThanOrEqualTo(
+                (int)((span + lateness).TotalSeconds * RequestsPerSecond) + Burst + 1, "over the whole cycle, the host's rate is one for all instances");
             // The budget is in Redis, not held by the dead instance: the others go on at once. The bound is far above
             // the 0.2 s between two tokens so that a loaded machine does not fail it, and far below what waiting for
             // a lease or lock of the dead instance to expire would take.
