@@ -119,7 +119,8 @@ public sealed class TwoStoragesTests
         using var http = TestServers.CreateManagementClient();
         var path = $"api/queues/{Uri.EscapeDataString(BrokerQueues.VirtualHostName(virtualHost))}/{Queue}";
         using var json = JsonDocument.Parse(await http.GetStringAsync(new Uri(path, UriKind.Relative), ct));
-        return json.RootElement.GetProperty("consumers").GetInt32();
+        // A queue the broker has not yet gathered statistics for has no "consumers" yet.
+        return json.RootElement.TryGetProperty("consumers", out var consumers) ? consumers.GetInt32() : 0;
     }
 
     private static async Task<long> StatusAsync(string variable, CancellationToken ct)
