@@ -191,47 +191,6 @@ public sealed class WatchlistApiTests(SchedulerFixture scheduler)
         }
     }
 
-    [Fact(Timeout = 180_000)]
-    public async Task PollingRound_LeavesTheEntryDueAtItsInterval_WhenTheResultIsBackBeforeTheRoundEnds()
-    {
-        using var client = scheduler.Factory.CreateClient();
-        var bus = scheduler.Factory.Services.GetRequiredService<IBus>();
-        const string symbol = "RACED1";
-        // Taken here: the answer runs on the polling job's thread, outside the test's context.
-        var cancel = Cancel;
-        // The crawler at its quickest: the result is applied while the round is still in its publish, as happens when
-        // a round awaits the broker's confirms of its other requests. A round that marked its entries after publishing
-        // overwrote that result's "no request out" and held the entry for the whole time to live (10 min here).
-        var answered = new AnswerBeforeThePublishReturns(symbol, async request =>
-        {
-            await bus.Publish(Crawled(request), cancel);
-            await Eventually.WaitForAsync(
-                () => scheduler.CountAsync($"SELECT COUNT(*) FROM watchlist_entries WHERE symbol = '{symbol}' AND last_crawled_at IS NOT NULL"),
-                count => count == 1, TimeSpan.FromSeconds(60), $"the result for {symbol} applied", cancel);
-        });
-        using var observer = bus.ConnectPublishObserver(answered);
-        try
-        {
-            // Pinned to 10 s: due again one round after each result.
-            using var added = await client.PutAsJsonAsync($"/api/watchlist/yahoo/{symbol}", new { minIntervalSeconds = 10, maxIntervalSeconds = 10 }, Cancel);
-            added.StatusCode.ShouldBe(HttpStatusCode.Created);
-
-            var first = (await scheduler.Requests.WaitForAsync(1, request => request.Symbol == symbol, TimeSpan.FromSeconds(60), Cancel))[0].Message;
-            await answered.Done.WaitAsync(TimeSpan.FromSeconds(90), Cancel);
-
-            var entry = await client.GetFromJsonAsync<JsonElement>(new Uri($"/api/watchlist/yahoo/{symbol}", UriKind.Relative), Cancel);
-            entry.GetProperty("requestOut").GetBoolean().ShouldBeFalse(entry.ToString());
-            // And so the next rounds request it again within a minute (two rounds and room for a loaded machine), not 10 min later.
-            var again = await scheduler.Requests.WaitForAsync(
-                1, request => request.Symbol == symbol && request.CrawlId != first.CrawlId, TimeSpan.FromSeconds(60), Cancel);
-            again.ShouldNotBeEmpty();
-        }
-        finally
-        {
-            using var _ = await client.DeleteAsync(new Uri($"/api/watchlist/yahoo/{symbol}", UriKind.Relative), Cancel);
-        }
-    }
-
     [Fact(Timeout = 120_000)]
     public async Task CrawlResults_MoveTheEntrysIntervalAndNextRun_AndHonourTheFeedsHints()
     {
@@ -293,39 +252,10 @@ public sealed class WatchlistApiTests(SchedulerFixture scheduler)
         paths.GetProperty("/api/watchlist/{source}/{symbol}/resume").TryGetProperty("post", out _).ShouldBeTrue();
     }
 
-    private static NewsCrawled Crawled(CrawlRequested request, TimeSpan? refreshAfter = null, params string[] articles) =>
+    internal static NewsCrawled Crawled(CrawlRequested request, TimeSpan? refreshAfter = null, params string[] articles) =>
         new(request.CrawlId, request.CycleId, request.Source, request.Symbol, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(5), 200, false,
             [.. articles.Select(name => new NewsArticle($"https://news.example.com/{request.Symbol}/{name}", name, PublishedAt: DateTimeOffset.UtcNow - TimeSpan.FromMinutes(1)))],
             refreshAfter);
-
-    /// <summary>Runs <paramref name="answer"/> for the first request of <paramref name="symbol"/> inside its publish, before the publish returns.</summary>
-    private sealed class AnswerBeforeThePublishReturns(string symbol, Func<CrawlRequested, Task> answer) : IPublishObserver
-    {
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _answered;
-
-        public Task Done => _done.Task;
-
-        public Task PrePublish<T>(PublishContext<T> context) where T : class => Task.CompletedTask;
-
-        public async Task PostPublish<T>(PublishContext<T> context) where T : class
-        {
-            if (context.Message is CrawlRequested request && request.Symbol == symbol && Interlocked.Exchange(ref _answered, 1) == 0)
-            {
-                try
-                {
-                    await answer(request);
-                    _done.TrySetResult();
-                }
-                catch (Exception exception)
-                {
-                    _done.TrySetException(exception);
-                }
-            }
-        }
-
-        public Task PublishFault<T>(PublishContext<T> context, Exception exception) where T : class => Task.CompletedTask;
-    }
 
     private static async Task<HttpStatusCode> GetAsync(HttpClient client, string source, string symbol)
     {
