@@ -103,7 +103,7 @@ public sealed record BenchSettings
                 "--p10-clients" => settings with { StreamClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--p9-overload-entries" => settings with { OverloadEntries = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException(
-                    $"Unknown argument {args[i]}. Use --quick, --only p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N, --p9-measured-s S, --p9-adaptive-warmup-s S, --p9-overload-entries N, --p10-clients N."),
+                    $"Unknown argument {args[i]}. Use --quick, --only p1,p2,p3,p4,p5,p6,p7,p8,p8s,p9,p10,p11, --symbols N, --latency-ms L, --rate R, --burst B, --concurrency C, --api-articles N, --p9-measured-s S, --p9-adaptive-warmup-s S, --p9-overload-entries N, --p10-clients N."),
             };
         }
         return settings;
