@@ -31,6 +31,15 @@ export FINSTAGE_REDIS_PORT="${FINSTAGE_REDIS_PORT:-6389}"
 # p5's peers: the same Redis, and PostgreSQL, also on a port of the bench's own.
 export FINSTAGE_POSTGRES_PORT="${FINSTAGE_POSTGRES_PORT:-5442}"
 
+# One run at a time per port set: a run that starts while the last one's exit is still stopping the servers would
+# have them stopped under it (seen: MariaDB shut down one second after this run had started it). Waits for the other.
+mkdir -p .local/servers
+exec 9>".local/servers/bench-$FINSTAGE_MYSQL_PORT.lock"
+if ! flock -n 9; then
+  echo "bench.sh: another ./bench.sh runs on these ports; waiting for it to end (at most 2 hours)" >&2
+  flock -w 7200 9 || { echo "bench.sh: the other run did not end" >&2; exit 1; }
+fi
+
 # Leave running what was running before; stop what this run started, however it ends.
 started_servers=true
 case "$(scripts/servers.sh status)" in *"mariadb: running"*"rabbitmq: running"*"redis: running"*) started_servers=false ;; esac
@@ -42,9 +51,10 @@ stop_servers() {
 trap stop_servers EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-scripts/servers.sh start >/dev/null
+# The servers outlive this run and must not hold its lock (9>&-).
+scripts/servers.sh start >/dev/null 9>&-
 eval "$(scripts/servers.sh env)"
-eval "$(scripts/servers.sh start peers)"
+eval "$(scripts/servers.sh start peers 9>&-)"
 
 export MASSTRANSIT_USAGE_TELEMETRY=false DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Finstage.sln -c Release -nologo -clp:ErrorsOnly
