@@ -36,7 +36,7 @@ public class UpsertBenchmarks
     [Benchmark]
     public int BuildArticleUpsert()
     {
-        using var command = UpsertStatements.Articles(_rows);
-        return command.CommandText.Length;
+        var command = UpsertStatements.Articles(_rows);
+        return command.CommandText!.Length;
     }
 }

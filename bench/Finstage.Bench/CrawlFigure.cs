@@ -36,8 +36,12 @@ public static class CrawlFigure
         await using var scheduler = ServiceHosts.Scheduler(database, broker);
         var fanOut = scheduler.Services.GetRequiredService<CrawlFanOut>();
 
-        // A warm-up cycle of a tenth of the size (at least 100): JIT, pools, queues; then the measured one.
-        await CycleAsync(fanOut, database, Symbols("W", Math.Max(100, n / 10)), TimeSpan.FromSeconds(300), ct);
+        // Warm-up cycles of a tenth of the size (at least 100) until the runtime has stopped recompiling
+        // (Measure.WarmUpAsync): JIT, pools, queues; then the measured one.
+        var warmUps = await Measure.WarmUpAsync(
+            round => CycleAsync(fanOut, database, Symbols("W" + round.ToString(CultureInfo.InvariantCulture), Math.Max(100, n / 10)), TimeSpan.FromSeconds(300), ct),
+            maxRounds: 10);
+        report.Raw("p2_warm_up_cycles", warmUps);
         feeds.Reset();
         var databasePid = await CpuMeter.FindDatabasePidAsync(TestServers.MySqlAdmin, ct);
         var meter = CpuMeter.Start(databasePid);

@@ -4,6 +4,7 @@ using Finstage.Storage.Writing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using MySqlConnector;
 
 namespace Finstage.Storage.Tests;
 
@@ -224,6 +225,50 @@ public sealed class NewsWriterTests(StorageFixture storage) : IAsyncLifetime
             (db, ct) => db.ArticleSymbols.Where(link => link.ArticleId == stored[0].Id).Select(link => link.SortAt).ToListAsync(ct),
             TestContext.Current.CancellationToken);
         links.ShouldBe([firstSeen.UtcDateTime, firstSeen.UtcDateTime]);
+    }
+
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Reliability")]
+    public async Task AddNewLinks_ReadsOnlyTheBatchsLinks_WhenTheLinkTableHoldsThousandsMore()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // 4,000 links of 400 symbols, then the symbol counts of 200 of them, as a batch of ten results of 20 articles
+        // counts them. In the ingest benchmark MariaDB at times walked the whole (symbol, sort_at) index for this
+        // statement (20,000-33,000 rows for 200 links); it could not be made to choose that plan on demand, so this
+        // bounds the rows read, whatever plan it picks.
+        foreach (var symbols in Enumerable.Range(0, 400).Chunk(100))
+        {
+            await storage.Writer.StoreAsync(
+                [.. symbols.Select(s => Crawls.Crawled("S" + s, "yahoo", [.. Enumerable.Range(10 * s, 10).Select(n => Crawls.Article(n))]))], ct);
+        }
+        var ids = Enumerable.Range(3_800, 200).Select(n => ArticleId.FromUrl(Crawls.Article(n).Url)).ToList();
+        await using var connection = new MySqlConnection(storage.RuntimeConnectionString);
+        await connection.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+        var before = await IndexRowsReadAsync(connection, transaction, ct);
+
+        await using (var batch = new MySqlBatch(connection, transaction) { BatchCommands = { SymbolStatsStatements.AddNewLinks(ids, DateTime.UtcNow) } })
+        {
+            await batch.ExecuteNonQueryAsync(ct);
+        }
+
+        var read = await IndexRowsReadAsync(connection, transaction, ct) - before;
+        read.ShouldBeLessThanOrEqualTo(2 * ids.Count, "the batch's links are found by their article ids, not by walking the table");
+        (await storage.CountAsync("article_symbols")).ShouldBe(4_000);
+    }
+
+    // Rows this session has stepped to along an index (range or full scan): what a walk of the table would show.
+    private static async Task<long> IndexRowsReadAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    {
+        await using var command = new MySqlCommand(
+            "SHOW SESSION STATUS WHERE `Variable_name` IN ('Handler_read_next', 'Handler_read_first', 'Handler_read_prev')", connection, transaction);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        long rows = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            rows += long.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return rows;
     }
 
     private async Task<List<Article>> ReadArticlesAsync() =>

@@ -16,35 +16,27 @@ internal static class ArticleEventOutbox
     private const int EventsPerStatement = 500;
 
     /// <summary>
-    /// Adds one event per crawl that stored articles for the first time; answers how many. Run last in the batch: the
-    /// sequence numbers are taken by locking the <c>stored</c> cursor row until the commit, so a batch that takes
-    /// numbers after another also commits after it, and a reader of <c>sequence &gt; n</c> never finds a gap filled later
-    /// (auto-increment values are handed out in insert order, not commit order). The lock serialises the commits of
-    /// every batch with new articles on every instance, so it is held as briefly as a round trip allows: the cursor
-    /// update and the events' insert go in one command (the insert reads its numbers from <c>LAST_INSERT_ID()</c>),
-    /// and the commit follows it.
+    /// The statement that adds one event per crawl that stored articles for the first time; null when there are none.
+    /// Sent last in the batch: the sequence numbers are taken by locking the <c>stored</c> cursor row until the commit,
+    /// so a batch that takes numbers after another also commits after it, and a reader of <c>sequence &gt; n</c> never
+    /// finds a gap filled later (auto-increment values are handed out in insert order, not commit order). The lock
+    /// serialises the commits of every batch with new articles on every instance, so it is held as briefly as a round
+    /// trip allows: the cursor update and the events' inserts (the insert reads its numbers from
+    /// <c>LAST_INSERT_ID()</c>), sent at the end of the batch's last round trip, and the commit follows it.
     /// </summary>
-    public static async Task<int> AddAsync(
-        IReadOnlyList<NewArticles> newArticles, DateTime storedAt,
-        MySqlConnection connection, MySqlTransaction transaction, CancellationToken cancellationToken)
+    public static IReadOnlyList<MySqlBatchCommand> Add(IReadOnlyList<NewArticles> newArticles, DateTime storedAt)
     {
         if (newArticles.Count == 0)
         {
-            return 0;
+            return [];
         }
-        await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
-        var sql = new StringBuilder(
-            "UPDATE `article_event_cursors` SET `position` = LAST_INSERT_ID(`position` + @count) WHERE `name` = @name;");
-        command.Parameters.AddWithValue("@count", newArticles.Count);
-        command.Parameters.AddWithValue("@name", ArticleEventCursor.Stored);
+        var take = new MySqlBatchCommand(
+            "UPDATE `article_event_cursors` SET `position` = LAST_INSERT_ID(`position` + @count) WHERE `name` = @name");
+        take.Parameters.AddWithValue("@count", newArticles.Count);
+        take.Parameters.AddWithValue("@name", ArticleEventCursor.Stored);
         // The events table has no auto-increment column, so LAST_INSERT_ID() keeps the cursor's new position throughout.
-        foreach (var chunk in newArticles.Select((crawl, index) => (crawl.Crawl, crawl.Articles, Offset: index + 1)).Chunk(EventsPerStatement))
-        {
-            AppendInsert(sql, command, chunk, storedAt);
-        }
-        command.CommandText = sql.ToString();
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        return newArticles.Count;
+        return [take, .. newArticles.Select((crawl, index) => (crawl.Crawl, crawl.Articles, Offset: index + 1))
+            .Chunk(EventsPerStatement).Select(chunk => Insert(chunk, newArticles.Count, storedAt))];
     }
 
     /// <summary>
@@ -66,12 +58,15 @@ internal static class ArticleEventOutbox
 
     /// <summary>
     /// One insert of <paramref name="events"/>, the crawl at offset k (1-based) taking sequence
-    /// <c>LAST_INSERT_ID() - @count + k</c>: the k-th of the numbers the cursor update just took.
+    /// <c>LAST_INSERT_ID() - count + k</c>: the k-th of the <paramref name="count"/> numbers the cursor update just took.
     /// </summary>
-    private static void AppendInsert(
-        StringBuilder sql, MySqlCommand command, IEnumerable<(NewsCrawled Crawl, IReadOnlyList<StoredArticle> Articles, int Offset)> events, DateTime storedAt)
+    private static MySqlBatchCommand Insert(
+        IEnumerable<(NewsCrawled Crawl, IReadOnlyList<StoredArticle> Articles, int Offset)> events, int count, DateTime storedAt)
     {
-        sql.Append(" INSERT INTO `article_events` (`sequence`,`event_id`,`crawl_id`,`cycle_id`,`source`,`symbol`,`stored_at`,`articles`) VALUES ");
+        var command = new MySqlBatchCommand();
+        var sql = new StringBuilder(
+            "INSERT INTO `article_events` (`sequence`,`event_id`,`crawl_id`,`cycle_id`,`source`,`symbol`,`stored_at`,`articles`) VALUES ");
+        command.Parameters.AddWithValue("@count", count);
         var first = true;
         foreach (var (crawl, articles, offset) in events)
         {
@@ -89,7 +84,8 @@ internal static class ArticleEventOutbox
         }
         // The same crawl's event already stored (only if one crawl were written by two batches at once): keep the first;
         // the sequence number taken for this one stays unused, a gap readers skip.
-        sql.Append(" ON DUPLICATE KEY UPDATE `event_id` = `event_id`;");
+        command.CommandText = sql.Append(" ON DUPLICATE KEY UPDATE `event_id` = `event_id`").ToString();
+        return command;
     }
 }
 

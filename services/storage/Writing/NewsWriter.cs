@@ -14,7 +14,10 @@ namespace Finstage.Storage.Writing;
 /// <param name="events">Wakes the relay after a commit that wrote events; without it the relay finds them at its next poll.</param>
 public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, StorageMetrics metrics, ArticleEventSignal? events = null)
 {
-    /// <summary>Stores a batch of crawl results in one transaction; returns the crawl runs recorded.</summary>
+    /// <summary>
+    /// Stores a batch of crawl results in one transaction, in three round trips for results of ordinary size (the
+    /// articles, the rest, the commit; <see cref="RoundTrips"/>); returns the crawl runs recorded.
+    /// </summary>
     public async Task<IReadOnlyList<CrawlRun>> StoreAsync(IReadOnlyList<NewsCrawled> crawls, CancellationToken cancellationToken)
     {
         var eventsWritten = 0;
@@ -24,35 +27,33 @@ public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, Stora
             var plan = CrawlBatchPlan.Create(crawls, now);
             var (connection, transaction) = Raw(db);
 
-            // Which articles are stored already, read before the upsert (a consistent read, no locks)...
+            // Which articles were stored already: those a consistent read (no locks) finds before the upsert, and those
+            // another batch stored meanwhile. That batch held the row, this batch's upsert waited for its commit and then
+            // only updated it; read after the upsert, whose locks keep the answer until the commit, they are the ones
+            // whose first sighting is not this batch's. So of two batches (in one process or two) that carried the same
+            // new article, exactly one counts and announces it as new.
+            var ids = plan.ArticleIds;
             var stored = new Dictionary<string, DateTime>(StringComparer.Ordinal);
-            await ReadSortTimesAsync(plan.ArticleIds, notFirstSeenAt: null, stored, connection, transaction, ct);
-            foreach (var chunk in UpsertStatements.ArticleChunks(plan.Articles))
-            {
-                await ExecuteAsync(UpsertStatements.Articles(chunk), connection, transaction, ct);
-            }
-            // ...and which of the rest another batch stored meanwhile: it held the row, this batch's upsert waited for
-            // its commit and then only updated it. Read after the upsert, whose locks keep the answer until the commit,
-            // so of two batches (in one process or two) that carried the same new article exactly one counts and
-            // announces it as new.
-            var unseen = plan.ArticleIds.Where(id => !stored.ContainsKey(Convert.ToHexString(id))).ToList();
-            await ReadSortTimesAsync(unseen, notFirstSeenAt: now, stored, connection, transaction, ct);
+            await ReadSortTimesAsync(
+                [
+                    .. ids.Chunk(UpsertStatements.ChunkSize * 2).Select(chunk => UpsertStatements.SelectSortTimes(chunk)),
+                    .. UpsertStatements.ArticleChunks(plan.Articles).Select(UpsertStatements.Articles),
+                    .. ids.Chunk(UpsertStatements.ChunkSize * 2).Select(chunk => UpsertStatements.SelectSortTimes(chunk, notFirstSeenAt: now)),
+                ],
+                stored, connection, transaction, ct);
 
             var (links, runs) = plan.Resolve(stored, now);
-            foreach (var chunk in links.Chunk(UpsertStatements.ChunkSize))
-            {
-                await ExecuteAsync(UpsertStatements.Links(chunk), connection, transaction, ct);
-            }
-            foreach (var chunk in plan.ArticleIds.Chunk(UpsertStatements.ChunkSize * 2))
-            {
-                await ExecuteAsync(SymbolStatsStatements.AddNewLinks(chunk, now), connection, transaction, ct);
-            }
-            foreach (var chunk in runs.Chunk(UpsertStatements.ChunkSize))
-            {
-                await ExecuteAsync(UpsertStatements.CrawlRuns(chunk), connection, transaction, ct);
-            }
-            // Last: it locks the outbox's sequence until the commit (ArticleEventOutbox.AddAsync).
-            eventsWritten = await ArticleEventOutbox.AddAsync(plan.NewArticles, now, connection, transaction, ct);
+            var outbox = ArticleEventOutbox.Add(plan.NewArticles, now);
+            await ExecuteAsync(
+                [
+                    .. links.Chunk(UpsertStatements.ChunkSize).Select(UpsertStatements.Links),
+                    .. ids.Chunk(UpsertStatements.ChunkSize * 2).Select(chunk => SymbolStatsStatements.AddNewLinks(chunk, now)),
+                    .. runs.Chunk(UpsertStatements.ChunkSize).Select(UpsertStatements.CrawlRuns),
+                    // Last: they lock the outbox's sequence until the commit (ArticleEventOutbox.Add).
+                    .. outbox,
+                ],
+                connection, transaction, ct);
+            eventsWritten = outbox.Count;
             return runs;
         }, cancellationToken);
         if (eventsWritten > 0)
@@ -85,38 +86,55 @@ public sealed class NewsWriter(WriteSessions sessions, TimeProvider clock, Stora
         return sessions.WriteAsync(async (db, ct) =>
         {
             var (connection, transaction) = Raw(db);
-            await ExecuteAsync(UpsertStatements.CrawlRuns([run]), connection, transaction, ct);
+            await ExecuteAsync([UpsertStatements.CrawlRuns([run])], connection, transaction, ct);
             return true;
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Sends <paramref name="commands"/> in as few round trips as <see cref="RoundTrips"/> allows and collects the
+    /// (id, sort time) rows that their queries answer.
+    /// </summary>
     private static async Task ReadSortTimesAsync(
-        IReadOnlyCollection<byte[]> ids, DateTime? notFirstSeenAt, Dictionary<string, DateTime> into,
+        IEnumerable<MySqlBatchCommand> commands, Dictionary<string, DateTime> into,
         MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
     {
-        foreach (var chunk in ids.Chunk(UpsertStatements.ChunkSize * 2))
+        foreach (var trip in RoundTrips.Of(commands))
         {
-            await using var select = UpsertStatements.SelectSortTimes(chunk, notFirstSeenAt);
-            select.Connection = connection;
-            select.Transaction = transaction;
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            await using var batch = Batch(trip, connection, transaction);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            do
             {
-                into[Convert.ToHexString((byte[])reader[0])] = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
+                while (await reader.ReadAsync(ct))
+                {
+                    into[Convert.ToHexString((byte[])reader[0])] = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
+                }
             }
+            while (await reader.NextResultAsync(ct));
         }
     }
 
     private static (MySqlConnection Connection, MySqlTransaction Transaction) Raw(NewsDbContext db) =>
         ((MySqlConnection)db.Database.GetDbConnection(), (MySqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
 
-    private static async Task ExecuteAsync(MySqlCommand command, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    /// <summary>Sends <paramref name="commands"/> in as few round trips as <see cref="RoundTrips"/> allows; none when there are none.</summary>
+    private static async Task ExecuteAsync(
+        IEnumerable<MySqlBatchCommand> commands, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
     {
-        await using (command)
+        foreach (var trip in RoundTrips.Of(commands))
         {
-            command.Connection = connection;
-            command.Transaction = transaction;
-            await command.ExecuteNonQueryAsync(ct);
+            await using var batch = Batch(trip, connection, transaction);
+            await batch.ExecuteNonQueryAsync(ct);
         }
+    }
+
+    private static MySqlBatch Batch(IEnumerable<MySqlBatchCommand> commands, MySqlConnection connection, MySqlTransaction transaction)
+    {
+        var batch = new MySqlBatch(connection, transaction);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+        return batch;
     }
 }

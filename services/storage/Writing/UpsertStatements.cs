@@ -8,7 +8,8 @@ namespace Finstage.Storage.Writing;
 /// <summary>
 /// The multi-row upserts of the write path. EF Core would send one statement per row; these
 /// send one per chunk, and <c>ON DUPLICATE KEY UPDATE</c> makes a redelivered message a no-op
-/// apart from refreshing <c>last_seen_at</c>.
+/// apart from refreshing <c>last_seen_at</c>. Each is a <see cref="MySqlBatchCommand"/>: the writer sends
+/// the statements that do not wait on an answer together, in one round trip (<see cref="NewsWriter"/>).
 /// </summary>
 internal static class UpsertStatements
 {
@@ -61,9 +62,9 @@ internal static class UpsertStatements
         }
     }
 
-    public static MySqlCommand Articles(IReadOnlyList<ArticleRow> rows)
+    public static MySqlBatchCommand Articles(IReadOnlyList<ArticleRow> rows)
     {
-        var command = new MySqlCommand();
+        var command = new MySqlBatchCommand();
         var sql = new StringBuilder("INSERT INTO `articles` (").Append(ArticleColumns).Append(") VALUES ");
         for (var i = 0; i < rows.Count; i++)
         {
@@ -78,9 +79,9 @@ internal static class UpsertStatements
         return command;
     }
 
-    public static MySqlCommand Links(IReadOnlyList<LinkRow> rows)
+    public static MySqlBatchCommand Links(IReadOnlyList<LinkRow> rows)
     {
-        var command = new MySqlCommand();
+        var command = new MySqlBatchCommand();
         var sql = new StringBuilder("INSERT INTO `article_symbols` (`article_id`,`symbol`,`sort_at`,`first_seen_at`) VALUES ");
         for (var i = 0; i < rows.Count; i++)
         {
@@ -94,9 +95,9 @@ internal static class UpsertStatements
         return command;
     }
 
-    public static MySqlCommand CrawlRuns(IReadOnlyList<CrawlRun> runs)
+    public static MySqlBatchCommand CrawlRuns(IReadOnlyList<CrawlRun> runs)
     {
-        var command = new MySqlCommand();
+        var command = new MySqlBatchCommand();
         var sql = new StringBuilder(
             "INSERT INTO `crawl_runs` (`crawl_id`,`cycle_id`,`source`,`symbol`,`status`,`new_articles`,`seen_articles`," +
             "`http_status`,`failure_reason`,`failure_detail`,`attempts`,`duration_ms`,`finished_at`,`recorded_at`) VALUES ");
@@ -119,9 +120,9 @@ internal static class UpsertStatements
     /// The sort times of those of <paramref name="ids"/> that are stored; with <paramref name="notFirstSeenAt"/>, only of
     /// those another batch first stored (an article's <c>first_seen_at</c> is its first batch's clock, never updated).
     /// </summary>
-    public static MySqlCommand SelectSortTimes(IReadOnlyList<byte[]> ids, DateTime? notFirstSeenAt = null)
+    public static MySqlBatchCommand SelectSortTimes(IReadOnlyList<byte[]> ids, DateTime? notFirstSeenAt = null)
     {
-        var command = new MySqlCommand();
+        var command = new MySqlBatchCommand();
         var sql = new StringBuilder("SELECT `id`, `sort_at` FROM `articles` WHERE ");
         if (notFirstSeenAt is { } now)
         {
@@ -139,7 +140,7 @@ internal static class UpsertStatements
         return command;
     }
 
-    private static void AppendParameters(StringBuilder sql, MySqlCommand command, int row, params object?[] values)
+    private static void AppendParameters(StringBuilder sql, MySqlBatchCommand command, int row, params object?[] values)
     {
         for (var column = 0; column < values.Length; column++)
         {
