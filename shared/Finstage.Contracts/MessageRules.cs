@@ -55,13 +55,9 @@ public static class MessageRules
             {
                 violations.Add($"Articles[{i}] is null");
             }
-            else if (!Uri.TryCreate(article.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            else if (LinkOrTitleViolation(i, article.Url, article.Title) is { } violation)
             {
-                violations.Add($"Articles[{i}].Url is not an absolute http(s) URL");
-            }
-            else if (article.Title is null)
-            {
-                violations.Add($"Articles[{i}].Title is missing");
+                violations.Add(violation);
             }
         }
         return violations;
@@ -124,17 +120,19 @@ public static class MessageRules
             {
                 violations.Add($"Articles[{i}].Id is missing or blank");
             }
-            else if (!Uri.TryCreate(article.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            else if (LinkOrTitleViolation(i, article.Url, article.Title) is { } violation)
             {
-                violations.Add($"Articles[{i}].Url is not an absolute http(s) URL");
-            }
-            else if (article.Title is null)
-            {
-                violations.Add($"Articles[{i}].Title is missing");
+                violations.Add(violation);
             }
         }
         return violations;
     }
+
+    // What every article of a message must have, whichever the message: a link a reader can follow, and a title.
+    private static string? LinkOrTitleViolation(int index, string? url, string? title) =>
+        !Uri.TryCreate(url, UriKind.Absolute, out var link) || link.Scheme is not ("http" or "https")
+            ? $"Articles[{index}].Url is not an absolute http(s) URL"
+            : title is null ? $"Articles[{index}].Title is missing" : null;
 
     private static void RequireId(List<string> violations, Guid id, string name)
     {
