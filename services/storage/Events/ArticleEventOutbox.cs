@@ -16,13 +16,13 @@ internal static class ArticleEventOutbox
     private const int EventsPerStatement = 500;
 
     /// <summary>
-    /// The statement that adds one event per crawl that stored articles for the first time; null when there are none.
+    /// The statements that add one event per crawl that stored articles for the first time; none when no crawl did.
     /// Sent last in the batch: the sequence numbers are taken by locking the <c>stored</c> cursor row until the commit,
     /// so a batch that takes numbers after another also commits after it, and a reader of <c>sequence &gt; n</c> never
     /// finds a gap filled later (auto-increment values are handed out in insert order, not commit order). The lock
     /// serialises the commits of every batch with new articles on every instance, so it is held as briefly as a round
-    /// trip allows: the cursor update and the events' inserts (the insert reads its numbers from
-    /// <c>LAST_INSERT_ID()</c>), sent at the end of the batch's last round trip, and the commit follows it.
+    /// trip allows: the cursor update and the events' inserts (which read their numbers from <c>LAST_INSERT_ID()</c>)
+    /// end the batch's last round trip, and the commit follows it.
     /// </summary>
     public static IReadOnlyList<MySqlBatchCommand> Add(IReadOnlyList<NewArticles> newArticles, DateTime storedAt)
     {
