@@ -62,6 +62,8 @@ public sealed class CrawlerFixture : IAsyncLifetime
             // Fewer than the scheduled consumers, as shipped (4 to 8).
             web.UseSetting("Fetch:ManualConcurrentFetches", "2");
             web.UseSetting("Fetch:RetryDelay", "00:00:00.050");
+            // Longer than any test waits, so a publish held back (HeldPublishes) is not given up and retried meanwhile.
+            web.UseSetting("Bus:PublishTimeout", "00:01:00");
             web.ConfigureTestServices(services =>
             {
                 services.AddSingleton<IConfigureReceiveEndpoint>(new FailingPublishes(_failingPublishes));
