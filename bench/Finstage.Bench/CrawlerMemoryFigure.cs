@@ -25,7 +25,7 @@ public static class CrawlerMemoryFigure
                 ["Sources:bench:UrlTemplate"] = feeds.UrlTemplate,
                 ["Sources:bench:RequestsPerSecond"] = "1000",
                 ["Sources:bench:Burst"] = "100",
-                ["Fetch:ConcurrentMessageLimit"] = settings.Concurrency.ToString(CultureInfo.InvariantCulture),
+                ["Fetch:ConcurrentFetches"] = settings.Concurrency.ToString(CultureInfo.InvariantCulture),
                 ["Fetch:PrefetchCount"] = (2 * settings.Concurrency).ToString(CultureInfo.InvariantCulture),
                 ["Logging:LogLevel:Default"] = "Warning",
             }, ct);

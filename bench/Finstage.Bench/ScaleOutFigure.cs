@@ -72,7 +72,7 @@ public static class ScaleOutFigure
             ["HostBudget:KeyPrefix"] = "finstage-bench-p8-" + Guid.NewGuid().ToString("N"),
             ["Sources:bench:RequestsPerSecond"] = HostRate.ToString(CultureInfo.InvariantCulture),
             ["Sources:bench:Burst"] = HostBurst.ToString(CultureInfo.InvariantCulture),
-            ["Fetch:ConcurrentMessageLimit"] = Concurrency.ToString(CultureInfo.InvariantCulture),
+            ["Fetch:ConcurrentFetches"] = Concurrency.ToString(CultureInfo.InvariantCulture),
             ["Fetch:PrefetchCount"] = (2 * Concurrency).ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         };

@@ -50,7 +50,7 @@ public static class ServiceHosts
             ["Sources:bench:UrlTemplate"] = urlTemplate,
             ["Sources:bench:RequestsPerSecond"] = rate.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Sources:bench:Burst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Fetch:ConcurrentMessageLimit"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Fetch:ConcurrentFetches"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Fetch:PrefetchCount"] = (2 * concurrency).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 

@@ -19,12 +19,20 @@ public static class Extensions
         where TBuilder : IHostApplicationBuilder
     {
         var services = builder.Services;
-        services.AddOptions<FetchOptions>().BindConfiguration(FetchOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FetchOptions>().BindConfiguration(FetchOptions.SectionName).ValidateDataAnnotations()
+            // Renamed in session 8 (docs/decisions/0026-fetch-places.md): a deployment still setting an old name would
+            // otherwise run on the default without a word.
+            .Validate<IConfiguration>(
+                (_, configuration) => configuration.GetSection(FetchOptions.SectionName).GetChildren()
+                    .All(setting => setting.Key is not ("ConcurrentMessageLimit" or "ManualConcurrentMessageLimit")),
+                "Fetch:ConcurrentMessageLimit and Fetch:ManualConcurrentMessageLimit are now Fetch:ConcurrentFetches and Fetch:ManualConcurrentFetches (docs/decisions/0026-fetch-places.md).")
+            .ValidateOnStart();
         services.AddOptions<SourcesOptions>().BindConfiguration(SourcesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SourceCatalog>();
         services.AddSingleton<ValidatorCache>();
         services.AddSingleton<CrawlerMetrics>();
         services.AddSingleton<FeedCrawler>();
+        services.AddSingleton<FetchPlaces>();
         services.AddSingleton(TimeProvider.System);
         services.AddTransient<AttemptCountingHandler>();
         services.AddTransient<SafeRedirectHandler>();

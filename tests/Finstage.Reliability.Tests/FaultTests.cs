@@ -13,7 +13,7 @@ namespace Finstage.Reliability.Tests;
 /// </summary>
 /// <remarks>
 /// Each fault is made to land inside the cycle by the cycle's own pace, not by the machine's: the
-/// crawler fetches at most <c>ConcurrentMessageLimit</c> feeds at once from a feed site that answers
+/// crawler fetches at most <c>Fetch:ConcurrentFetches</c> feeds at once from a feed site that answers
 /// after a fixed latency, so results come no faster than that ratio however fast the machine is, and
 /// a tap on the results' exchange (counted in real time) says when a fifth of them are out.
 /// </remarks>
@@ -30,7 +30,7 @@ public sealed class FaultTests
         var ct = TestContext.Current.CancellationToken;
         // 8 fetches at a time of 150 ms each: at most ~53 results a second, so the cycle lasts seconds.
         await using var pipeline = await RunningPipeline.StartAsync("crawler_kill", Symbols, TimeSpan.FromMilliseconds(150), ct,
-            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "8", ["Fetch:PrefetchCount"] = "16" });
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentFetches"] = "8", ["Fetch:PrefetchCount"] = "16" });
         await pipeline.ReportOnFailureAsync(async () =>
         {
             await using var results = await ExchangeTap.StartAsync<NewsCrawled>(pipeline.VirtualHost, ct);
@@ -58,7 +58,7 @@ public sealed class FaultTests
         // 4 fetches at a time of 250 ms each: at most 16 results a second, so after the first fifth is
         // recorded the crawler goes on publishing for over ten seconds, into the outage and past it.
         await using var pipeline = await RunningPipeline.StartAsync("storage_kill", Symbols, TimeSpan.FromMilliseconds(250), ct,
-            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "4", ["Fetch:PrefetchCount"] = "8" });
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentFetches"] = "4", ["Fetch:PrefetchCount"] = "8" });
         await pipeline.ReportOnFailureAsync(async () =>
         {
             await using var results = await ExchangeTap.StartAsync<NewsCrawled>(pipeline.VirtualHost, ct);
@@ -92,7 +92,7 @@ public sealed class FaultTests
         // 4 fetches at a time of 250 ms each: at most 16 results a second, so after the first fifth the
         // cycle has over ten seconds to run, far longer than the broker takes to stop.
         await using var pipeline = await RunningPipeline.StartAsync("broker_restart", Symbols, TimeSpan.FromMilliseconds(250), ct,
-            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "4", ["Fetch:PrefetchCount"] = "8" });
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentFetches"] = "4", ["Fetch:PrefetchCount"] = "8" });
         await pipeline.ReportOnFailureAsync(async () =>
         {
             Guid cycleId;
@@ -144,7 +144,7 @@ public sealed class FaultTests
         (await LocalServers.WhyNotControllableAsync(ct)).ShouldBeNull();
         // As in the broker's test: at most 16 results a second, so the cycle outlasts the database's stop.
         await using var pipeline = await RunningPipeline.StartAsync("database_outage", Symbols, TimeSpan.FromMilliseconds(250), ct,
-            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "4", ["Fetch:PrefetchCount"] = "8" });
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentFetches"] = "4", ["Fetch:PrefetchCount"] = "8" });
         await pipeline.ReportOnFailureAsync(async () =>
         {
             Guid cycleId;
@@ -210,7 +210,7 @@ public sealed class FaultTests
         // about a millisecond: the kill lands at the first requests, far from the last.
         const int watchlist = 2000;
         await using var pipeline = await RunningPipeline.StartAsync("scheduler_kill", watchlist, TimeSpan.FromMilliseconds(10), ct,
-            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "32", ["Fetch:PrefetchCount"] = "64" },
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentFetches"] = "32", ["Fetch:PrefetchCount"] = "64" },
             // A fetched job whose server stops heartbeating comes back after this (5 min by default).
             schedulerSettings: new Dictionary<string, string?> { ["Hangfire:InvisibilityTimeout"] = "00:00:15" });
         await pipeline.ReportOnFailureAsync(async () =>
@@ -252,7 +252,7 @@ public sealed class FaultTests
         // fetching 4 feeds at a time of 100 ms fetch at most 80 a second, so the cycle lasts well past every fault below.
         const int watchlist = 2000;
         await using var pipeline = await RunningPipeline.StartAsync("two_of_each", watchlist, TimeSpan.FromMilliseconds(100), ct,
-            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "4", ["Fetch:PrefetchCount"] = "8" },
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentFetches"] = "4", ["Fetch:PrefetchCount"] = "8" },
             // A fetched job whose server stopped comes back to the other server's workers after this (5 min by default).
             schedulerSettings: new Dictionary<string, string?> { ["Hangfire:InvisibilityTimeout"] = "00:00:15" },
             crawlers: 2, storages: 2, schedulers: 2);

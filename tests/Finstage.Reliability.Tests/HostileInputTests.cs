@@ -85,7 +85,7 @@ public sealed class HostileInputTests
             [$"Sources:{Source}:RequestsPerSecond"] = "1000",
             [$"Sources:{Source}:Burst"] = "100",
             // Every case in flight at once: the worst moment for memory.
-            ["Fetch:ConcurrentMessageLimit"] = "16",
+            ["Fetch:ConcurrentFetches"] = "16",
             ["Fetch:PrefetchCount"] = "16",
             ["Fetch:TotalTimeout"] = TotalTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["Fetch:AttemptTimeout"] = "00:00:05",

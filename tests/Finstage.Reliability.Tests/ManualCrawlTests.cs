@@ -39,8 +39,8 @@ public sealed class ManualCrawlTests
                 [$"Sources:{RunningPipeline.Source}:RequestsPerSecond"] = rate,
                 [$"Sources:{RunningPipeline.Source}:Burst"] = "1",
                 // The shipped concurrencies.
-                ["Fetch:ConcurrentMessageLimit"] = "8",
-                ["Fetch:ManualConcurrentMessageLimit"] = "4",
+                ["Fetch:ConcurrentFetches"] = "8",
+                ["Fetch:ManualConcurrentFetches"] = "4",
             },
             schedulerSettings: new Dictionary<string, string?>
             {

@@ -50,7 +50,7 @@ public sealed class ReadLoadTests
         var ct = TestContext.Current.CancellationToken;
         var generation = 0;
         await using var pipeline = await RunningPipeline.StartAsync("read_load", Symbols, FeedLatency, ct,
-            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentMessageLimit"] = "8", ["Fetch:PrefetchCount"] = "16" },
+            crawlerSettings: new Dictionary<string, string?> { ["Fetch:ConcurrentFetches"] = "8", ["Fetch:PrefetchCount"] = "16" },
             feed: context => ServeNewStoriesAsync(context, Volatile.Read(ref generation)));
         await pipeline.ReportOnFailureAsync(async () =>
         {

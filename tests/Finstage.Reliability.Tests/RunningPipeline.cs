@@ -121,9 +121,9 @@ public sealed class RunningPipeline : IAsyncDisposable
             }, crawlerSettings);
             // Cycles asked for through the API are crawls by hand, from their own queue: at the concurrency the
             // test set for fetching, unless it sets the manual queue's own.
-            if (crawler.TryGetValue("Fetch:ConcurrentMessageLimit", out var limit) && !crawler.ContainsKey("Fetch:ManualConcurrentMessageLimit"))
+            if (crawler.TryGetValue("Fetch:ConcurrentFetches", out var limit) && !crawler.ContainsKey("Fetch:ManualConcurrentFetches"))
             {
-                crawler["Fetch:ManualConcurrentMessageLimit"] = limit;
+                crawler["Fetch:ManualConcurrentFetches"] = limit;
             }
             if (crawlers > 1)
             {

@@ -31,7 +31,7 @@ public sealed class SharedHostBudgetTests
             {
                 [$"Sources:{RunningPipeline.Source}:RequestsPerSecond"] = RequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 [$"Sources:{RunningPipeline.Source}:Burst"] = Burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Fetch:ConcurrentMessageLimit"] = "8",
+                ["Fetch:ConcurrentFetches"] = "8",
                 ["Fetch:PrefetchCount"] = "16",
             },
             crawlers: instances);

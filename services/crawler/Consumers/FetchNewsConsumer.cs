@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Finstage.Contracts;
 using Finstage.Crawler.Fetching;
 using Finstage.ServiceDefaults;
@@ -6,8 +7,12 @@ using Microsoft.Extensions.Options;
 
 namespace Finstage.Crawler.Consumers;
 
-/// <summary>Fetches the feed a crawl request names and publishes what came of it.</summary>
-public class FetchNewsConsumer(FeedCrawler crawler, ValidatorCache validators, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
+/// <summary>
+/// Fetches the feed a crawl request names, in one of the fetch places it is given (<see cref="FetchPlaces"/>), and
+/// publishes what came of it once the place is free again.
+/// </summary>
+public abstract class CrawlRequestConsumer(
+    FeedCrawler crawler, ConcurrencyLimiter places, ValidatorCache validators, IOptions<BusOptions> bus, ILogger logger)
     : IConsumer<CrawlRequested>
 {
     public async Task Consume(ConsumeContext<CrawlRequested> context)
@@ -16,7 +21,16 @@ public class FetchNewsConsumer(FeedCrawler crawler, ValidatorCache validators, I
         // A delivery the broker already handed out once, or a retry here after a failed publish, may
         // be for a result that never left this process: it must not count on the feed's ETag.
         var repeated = context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0;
-        var outcome = await crawler.CrawlAsync(request, repeated, context.CancellationToken);
+        CrawlOutcome outcome;
+        using (var place = await places.AcquireAsync(1, context.CancellationToken))
+        {
+            if (!place.IsAcquired)
+            {
+                throw new InvalidOperationException("More crawl requests waited for a fetch place than the consumer takes at once.");
+            }
+            outcome = await crawler.CrawlAsync(request, repeated, context.CancellationToken);
+        }
+        // The broker's confirmation can take milliseconds on a busy machine: waited for outside the place.
         using var deadline = bus.PublishDeadline(context.CancellationToken);
         await outcome.Match(
             async crawled =>
@@ -37,13 +51,19 @@ public class FetchNewsConsumer(FeedCrawler crawler, ValidatorCache validators, I
     }
 }
 
+/// <summary>Scheduled crawls, in the places of <see cref="FetchOptions.ConcurrentFetches"/>.</summary>
+public sealed class FetchNewsConsumer(
+    FeedCrawler crawler, FetchPlaces places, ValidatorCache validators, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
+    : CrawlRequestConsumer(crawler, places.Scheduled, validators, bus, logger);
+
 /// <summary>
-/// The same work for crawls asked for by hand, on a queue of their own (<see cref="Queues.ManualCrawls"/>):
-/// a large request waits there, not in front of the scheduled cycles.
+/// The same work for crawls asked for by hand, on a queue of their own (<see cref="Queues.ManualCrawls"/>) and in places
+/// of their own (<see cref="FetchOptions.ManualConcurrentFetches"/>): a large request waits there, not in front of the
+/// scheduled cycles.
 /// </summary>
 public sealed class FetchManualNewsConsumer(
-    FeedCrawler crawler, ValidatorCache validators, IOptions<BusOptions> bus, ILogger<FetchNewsConsumer> logger)
-    : FetchNewsConsumer(crawler, validators, bus, logger);
+    FeedCrawler crawler, FetchPlaces places, ValidatorCache validators, IOptions<BusOptions> bus, ILogger<FetchManualNewsConsumer> logger)
+    : CrawlRequestConsumer(crawler, places.Manual, validators, bus, logger);
 
 /// <summary>Concurrency and prefetch of <see cref="FetchNewsConsumer"/>, from <see cref="FetchOptions"/>.</summary>
 public sealed class FetchNewsConsumerDefinition : ConsumerDefinition<FetchNewsConsumer>
@@ -51,8 +71,9 @@ public sealed class FetchNewsConsumerDefinition : ConsumerDefinition<FetchNewsCo
     public FetchNewsConsumerDefinition(IOptions<FetchOptions> options)
     {
         var fetch = options.Value;
-        ConcurrentMessageLimit = fetch.ConcurrentMessageLimit;
-        Endpoint(endpoint => endpoint.PrefetchCount = Math.Max(fetch.PrefetchCount, fetch.ConcurrentMessageLimit));
+        var messages = FetchPlaces.MessagesFor(fetch.ConcurrentFetches);
+        ConcurrentMessageLimit = messages;
+        Endpoint(endpoint => endpoint.PrefetchCount = Math.Max(fetch.PrefetchCount, messages));
     }
 
     protected override void ConfigureConsumer(
@@ -74,7 +95,7 @@ public sealed class FetchManualNewsConsumerDefinition : ConsumerDefinition<Fetch
 {
     public FetchManualNewsConsumerDefinition(IOptions<FetchOptions> options)
     {
-        var limit = options.Value.ManualConcurrentMessageLimit;
+        var limit = FetchPlaces.MessagesFor(options.Value.ManualConcurrentFetches);
         EndpointName = Queues.ManualCrawls;
         ConcurrentMessageLimit = limit;
         // No more prefetched than handled: a message held here is one the other crawler instances cannot take.

@@ -7,20 +7,24 @@ public sealed class FetchOptions
 {
     public const string SectionName = "Fetch";
 
-    /// <summary>Crawl requests handled at once by this process (MassTransit's ConcurrentMessageLimit).</summary>
-    [Range(1, 256)]
-    public int ConcurrentMessageLimit { get; set; } = 8;
-
     /// <summary>
-    /// Crawls asked for by hand (queue <c>fetch-news-manual</c>) handled at once, besides the scheduled ones. Small, so
-    /// that scheduled crawls hold most of the places in each host's rate limiter while a large manual request
-    /// runs. Manual crawls use a host's whole rate while nothing is scheduled only if this is at least the
-    /// host's requests per second times a whole crawl's time in seconds (fetch, parse and the result's publish).
+    /// Feeds fetched (and parsed) at once by this process for scheduled crawls. The consumer takes twice as many
+    /// requests from the broker, so a crawl waiting for its result's broker confirmation holds no fetch place
+    /// (<see cref="FetchPlaces"/>).
     /// </summary>
     [Range(1, 256)]
-    public int ManualConcurrentMessageLimit { get; set; } = 4;
+    public int ConcurrentFetches { get; set; } = 8;
 
-    /// <summary>Requests RabbitMQ hands out ahead of time; at least the concurrency limit.</summary>
+    /// <summary>
+    /// Feeds fetched at once for crawls asked for by hand (queue <c>fetch-news-manual</c>), besides the scheduled ones.
+    /// Small, so that scheduled crawls hold most of the places in each host's rate limiter while a large manual request
+    /// runs. Manual crawls use a host's whole rate while nothing is scheduled only if this is at least the
+    /// host's requests per second times a fetch and parse's time in seconds.
+    /// </summary>
+    [Range(1, 256)]
+    public int ManualConcurrentFetches { get; set; } = 4;
+
+    /// <summary>Requests RabbitMQ hands out ahead of time; at least twice <see cref="ConcurrentFetches"/>.</summary>
     [Range(1, 1024)]
     public int PrefetchCount { get; set; } = 16;
 

@@ -43,6 +43,8 @@ internal sealed class FetchHost : IDisposable
 
     public ValidatorCache Validators => _host.Services.GetRequiredService<ValidatorCache>();
 
+    public FetchPlaces Places => _host.Services.GetRequiredService<FetchPlaces>();
+
     /// <summary>A crawler of these services whose time budget runs on <paramref name="clock"/> (HTTP keeps real time).</summary>
     public FeedCrawler CrawlerWith(TimeProvider clock) => ActivatorUtilities.CreateInstance<FeedCrawler>(_host.Services, clock);
 

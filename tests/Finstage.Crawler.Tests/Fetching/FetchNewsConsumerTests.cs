@@ -36,6 +36,9 @@ public sealed class CrawlerFixture : IAsyncLifetime
 
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
+    /// <summary>Publishes of results the test holds back, as a broker slow to confirm would.</summary>
+    public HeldPublishes HeldPublishes { get; } = new();
+
     public async ValueTask InitializeAsync()
     {
         Feeds = await LocalFeedServer.StartAsync(ServeAsync);
@@ -54,12 +57,18 @@ public sealed class CrawlerFixture : IAsyncLifetime
                 .Replace("%7Bsymbol%7D", "{symbol}", StringComparison.Ordinal));
             web.UseSetting("Sources:paced:RequestsPerSecond", PacedRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Sources:paced:Burst", "1");
-            web.UseSetting("Fetch:ConcurrentMessageLimit", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            web.UseSetting("Fetch:ConcurrentFetches", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Fetch:PrefetchCount", ConcurrencyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
             // Fewer than the scheduled consumers, as shipped (4 to 8).
-            web.UseSetting("Fetch:ManualConcurrentMessageLimit", "2");
+            web.UseSetting("Fetch:ManualConcurrentFetches", "2");
             web.UseSetting("Fetch:RetryDelay", "00:00:00.050");
-            web.ConfigureTestServices(services => services.AddSingleton<IConfigureReceiveEndpoint>(new FailingPublishes(_failingPublishes)));
+            // Longer than any test waits, so a publish held back (HeldPublishes) is not given up and retried meanwhile.
+            web.UseSetting("Bus:PublishTimeout", "00:01:00");
+            web.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<IConfigureReceiveEndpoint>(new FailingPublishes(_failingPublishes));
+                services.AddSingleton<IConfigureReceiveEndpoint>(HeldPublishes);
+            });
         });
         _ = Crawler.Services;
     }
@@ -185,6 +194,51 @@ internal sealed class FailingPublishes(ConcurrentDictionary<string, byte> symbol
 }
 
 /// <summary>
+/// Holds, on every receive endpoint, the publish of a NewsCrawled whose symbol the test named until it lets that symbol
+/// go: a broker that takes its time to confirm.
+/// </summary>
+public sealed class HeldPublishes : IConfigureReceiveEndpoint, IFilter<PublishContext>
+{
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
+    private int _waiting;
+
+    /// <summary>Publishes waiting at a gate now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    public void Hold(string symbol) => _gates[symbol] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release(string symbol)
+    {
+        if (_gates.TryRemove(symbol, out var gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    public void Configure(string name, IReceiveEndpointConfigurator configurator) =>
+        configurator.ConfigurePublish(publish => publish.UseFilter(this));
+
+    public async Task Send(PublishContext context, IPipe<PublishContext> next)
+    {
+        if (context is PublishContext<NewsCrawled> crawled && _gates.TryGetValue(crawled.Message.Symbol, out var gate))
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await gate.Task.WaitAsync(context.CancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
+        }
+        await next.Send(context);
+    }
+
+    public void Probe(ProbeContext context) => context.CreateFilterScope("held-publishes");
+}
+
+/// <summary>
 /// The test classes that share one crawler and its virtual host: the fixture re-creates the virtual
 /// host, so two instances of it at once would pull it from under each other.
 /// </summary>
@@ -253,6 +307,49 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler)
         crawled.Select(received => received.Message.CrawlId).ShouldBe(requests.Select(request => request.CrawlId), ignoreOrder: true);
         crawler.MaxInFlight.ShouldBeLessThanOrEqualTo(CrawlerFixture.ConcurrencyLimit);
         crawler.MaxInFlight.ShouldBeGreaterThan(0);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task Consume_FetchesOtherFeeds_WhileEveryPlacesResultWaitsForTheBroker()
+    {
+        var cycle = Guid.NewGuid();
+        CrawlRequested Request(string symbol) => new(Guid.NewGuid(), cycle, "local", symbol, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+        string[] Symbols(string prefix) =>
+            [.. Enumerable.Range(0, CrawlerFixture.ConcurrencyLimit).Select(i => $"{prefix}{i}{Guid.NewGuid():N}"[..16].ToUpperInvariant())];
+        var held = Symbols("HELD");
+        var others = Symbols("NEXT");
+        foreach (var symbol in held)
+        {
+            crawler.HeldPublishes.Hold(symbol);
+        }
+        try
+        {
+            foreach (var symbol in held)
+            {
+                await crawler.PublishAsync(Request(symbol));
+            }
+            // As many crawls as there are fetch places have fetched their feeds and wait for the broker.
+            await Eventually.WaitForAsync(() => Task.FromResult(crawler.HeldPublishes.Waiting), waiting => waiting == CrawlerFixture.ConcurrencyLimit,
+                TimeSpan.FromSeconds(30), "every held result waiting at its gate", Cancel);
+            foreach (var symbol in others)
+            {
+                await crawler.PublishAsync(Request(symbol));
+            }
+
+            var next = await crawler.Crawled.WaitForAsync(others.Length, message => others.Contains(message.Symbol), TimeSpan.FromSeconds(30), Cancel);
+
+            next.Select(received => received.Message.Symbol).ShouldBe(others, ignoreOrder: true);
+            crawler.HeldPublishes.Waiting.ShouldBe(CrawlerFixture.ConcurrencyLimit, "the held results were still waiting when the others were published");
+        }
+        finally
+        {
+            foreach (var symbol in held)
+            {
+                crawler.HeldPublishes.Release(symbol);
+            }
+        }
+        var released = await crawler.Crawled.WaitForAsync(held.Length, message => held.Contains(message.Symbol), TimeSpan.FromSeconds(30), Cancel);
+        released.Select(received => received.Message.Symbol).ShouldBe(held, ignoreOrder: true);
     }
 
     [Fact(Timeout = 120_000)]
