@@ -11,27 +11,8 @@ namespace Finstage.Storage.Writing;
 /// </summary>
 internal static class RoundTrips
 {
-    public static IEnumerable<List<MySqlBatchCommand>> Of(IEnumerable<MySqlBatchCommand> commands)
-    {
-        var trip = new List<MySqlBatchCommand>();
-        long characters = 0;
-        foreach (var command in commands)
-        {
-            var size = Characters(command);
-            if (trip.Count > 0 && characters + size > UpsertStatements.MaxStatementCharacters)
-            {
-                yield return trip;
-                trip = [];
-                characters = 0;
-            }
-            trip.Add(command);
-            characters += size;
-        }
-        if (trip.Count > 0)
-        {
-            yield return trip;
-        }
-    }
+    public static IEnumerable<List<MySqlBatchCommand>> Of(IEnumerable<MySqlBatchCommand> commands) =>
+        SizeBounded.Groups(commands, Characters, UpsertStatements.MaxStatementCharacters);
 
     /// <summary>The statement's text and its values as they will be written into it, in characters (bytes as hex).</summary>
     internal static long Characters(MySqlBatchCommand command)

@@ -39,28 +39,12 @@ internal static class UpsertStatements
         " `last_seen_at` = GREATEST(`last_seen_at`, VALUES(`last_seen_at`))";
 
     /// <summary>Articles in chunks of at most <see cref="ChunkSize"/> rows and <see cref="MaxStatementCharacters"/> of text.</summary>
-    public static IEnumerable<List<ArticleRow>> ArticleChunks(IReadOnlyList<ArticleRow> rows)
-    {
-        var chunk = new List<ArticleRow>();
-        long characters = 0;
-        foreach (var row in rows)
-        {
-            var size = row.Url.Length + row.Title.Length + (row.Summary?.Length ?? 0) + (row.Author?.Length ?? 0)
-                + (row.Publisher?.Length ?? 0) + (row.ImageUrl?.Length ?? 0) + (row.ExternalId?.Length ?? 0);
-            if (chunk.Count == ChunkSize || (chunk.Count > 0 && characters + size > MaxStatementCharacters))
-            {
-                yield return chunk;
-                chunk = [];
-                characters = 0;
-            }
-            chunk.Add(row);
-            characters += size;
-        }
-        if (chunk.Count > 0)
-        {
-            yield return chunk;
-        }
-    }
+    public static IEnumerable<List<ArticleRow>> ArticleChunks(IReadOnlyList<ArticleRow> rows) =>
+        SizeBounded.Groups(rows, TextCharacters, MaxStatementCharacters, ChunkSize);
+
+    private static long TextCharacters(ArticleRow row) =>
+        row.Url.Length + row.Title.Length + (row.Summary?.Length ?? 0) + (row.Author?.Length ?? 0)
+        + (row.Publisher?.Length ?? 0) + (row.ImageUrl?.Length ?? 0) + (row.ExternalId?.Length ?? 0);
 
     public static MySqlBatchCommand Articles(IReadOnlyList<ArticleRow> rows)
     {
