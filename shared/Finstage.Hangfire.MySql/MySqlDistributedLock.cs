@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Hangfire.Logging;
 using Hangfire.Storage;
 using MySqlConnector;
 
@@ -10,28 +11,43 @@ namespace Finstage.Hangfire.MySql;
 /// A distributed lock held with <c>GET_LOCK()</c> on a connection of its own: the server releases it when the
 /// session ends, so a crashed holder never leaves it taken, and it never expires under a live holder.
 /// </summary>
+/// <remarks>
+/// A holder cut off by the network, its TCP connection left half-open, would keep the session, and the lock, until the
+/// server's <c>wait_timeout</c> (8 hours by default). The lock's session therefore has a wait timeout of its own
+/// (<see cref="MySqlStorageOptions.DistributedLockSessionTimeout"/>), and the holder speaks on it every third of that:
+/// a live holder keeps the lock, a silent one loses it within the timeout. The session gets the server's own timeout
+/// back before it returns to the pool.
+/// </remarks>
 internal sealed class MySqlDistributedLock : IDisposable
 {
     private static readonly TimeSpan PollStep = TimeSpan.FromMilliseconds(50);
+    private static readonly ILog Log = LogProvider.GetLogger(typeof(MySqlDistributedLock));
+
+    private const string RestoreSessionTimeout = "SET SESSION wait_timeout = @@GLOBAL.wait_timeout";
 
     // One GET_LOCK waits at most this long on the server, well inside the driver's command timeout (30 s by default):
     // a longer wait would end in a timeout error instead of the lock or a DistributedLockTimeoutException.
     private const long MaxServerWaitSeconds = 5;
 
+    // The heartbeat and the release both use the connection: one at a time.
+    private readonly Lock _gate = new();
+    private readonly Timer _heartbeat;
     private MySqlConnection? _connection;
     private readonly string _name;
 
-    private MySqlDistributedLock(MySqlConnection connection, string name)
+    private MySqlDistributedLock(MySqlConnection connection, string name, TimeSpan sessionTimeout)
     {
         _connection = connection;
         _name = name;
+        var every = sessionTimeout / 3;
+        _heartbeat = new Timer(_ => Beat(), null, every, every);
     }
 
     /// <summary>
     /// Takes the lock; with <paramref name="readJob"/>, also reads that job (see <see cref="JobDataReader"/>) in the
     /// same round trip, right after GET_LOCK and so under the lock.
     /// </summary>
-    public static (MySqlDistributedLock Lock, JobData? Job) Acquire(Db db, string resource, TimeSpan timeout, long? readJob = null)
+    public static (MySqlDistributedLock Lock, JobData? Job) Acquire(Db db, string resource, TimeSpan timeout, TimeSpan sessionTimeout, long? readJob = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
         if (timeout < TimeSpan.Zero)
@@ -49,10 +65,10 @@ internal sealed class MySqlDistributedLock : IDisposable
                 var remaining = timeout - clock.Elapsed;
                 // GET_LOCK waits whole seconds; below one second we poll without waiting on the server.
                 var serverWait = remaining >= TimeSpan.FromSeconds(1) ? Math.Min((long)remaining.TotalSeconds, MaxServerWaitSeconds) : 0;
-                var (taken, job) = TryGetLock(db, connection, name, serverWait, readJob);
+                var (taken, job) = TryGetLock(db, connection, name, serverWait, sessionTimeout, readJob);
                 if (taken)
                 {
-                    return (new MySqlDistributedLock(connection, name), job);
+                    return (new MySqlDistributedLock(connection, name, sessionTimeout), job);
                 }
 
                 remaining = timeout - clock.Elapsed;
@@ -69,7 +85,15 @@ internal sealed class MySqlDistributedLock : IDisposable
         }
         catch (DistributedLockTimeoutException)
         {
-            // GET_LOCK said no every time: the session holds nothing.
+            // GET_LOCK said no every time: the session holds nothing, and goes back with the server's timeout.
+            try
+            {
+                connection.Execute(RestoreSessionTimeout);
+            }
+            catch (Exception ex) when (ex is MySqlException or InvalidOperationException or IOException)
+            {
+                Db.Scrub(connection);
+            }
             connection.Dispose();
             throw;
         }
@@ -82,10 +106,14 @@ internal sealed class MySqlDistributedLock : IDisposable
         }
     }
 
-    private static (bool Taken, JobData? Job) TryGetLock(Db db, MySqlConnection connection, string name, long serverWait, long? readJob)
+    private static (bool Taken, JobData? Job) TryGetLock(
+        Db db, MySqlConnection connection, string name, long serverWait, TimeSpan sessionTimeout, long? readJob)
     {
-        var sql = readJob is null ? "SELECT GET_LOCK(@name, @wait)" : "SELECT GET_LOCK(@name, @wait); " + JobDataReader.Sql(db.Tables);
-        using var command = connection.Command(sql, null, ("@name", name), ("@wait", serverWait), ("@id", readJob));
+        // The session's own timeout is set in the same round trip, before the lock can be held on it.
+        const string getLock = "SET SESSION wait_timeout = @session; SELECT GET_LOCK(@name, @wait)";
+        var sql = readJob is null ? getLock : getLock + "; " + JobDataReader.Sql(db.Tables);
+        using var command = connection.Command(sql, null,
+            ("@session", (long)Math.Ceiling(sessionTimeout.TotalSeconds)), ("@name", name), ("@wait", serverWait), ("@id", readJob));
         using var reader = command.ExecuteReader();
         var taken = reader.Read() && !reader.IsDBNull(0) && reader.GetInt64(0) == 1;
         if (!taken || readJob is null)
@@ -97,9 +125,37 @@ internal sealed class MySqlDistributedLock : IDisposable
         return (true, JobDataReader.Read(reader));
     }
 
+    // Any statement keeps the session from timing out; DO 1 asks the least of the server.
+    private void Beat()
+    {
+        lock (_gate)
+        {
+            if (_connection is not { } connection)
+            {
+                return;
+            }
+
+            try
+            {
+                connection.Execute("DO 1");
+            }
+            catch (Exception ex) when (ex is MySqlException or InvalidOperationException or IOException)
+            {
+                // The session is gone, and the server released the lock with it: nothing a heartbeat can mend.
+                Log.WarnException($"The session holding the distributed lock '{_name}' did not answer its heartbeat; the lock may be released.", ex);
+            }
+        }
+    }
+
     public void Dispose()
     {
-        var connection = Interlocked.Exchange(ref _connection, null);
+        MySqlConnection? connection;
+        lock (_gate)
+        {
+            connection = _connection;
+            _connection = null;
+        }
+        _heartbeat.Dispose();
         if (connection is null)
         {
             return;
@@ -107,12 +163,13 @@ internal sealed class MySqlDistributedLock : IDisposable
 
         try
         {
-            connection.Execute("DO RELEASE_LOCK(@name)", null, ("@name", _name));
+            connection.Execute("DO RELEASE_LOCK(@name); " + RestoreSessionTimeout, null, ("@name", _name));
         }
-        catch (MySqlException)
+        catch (Exception ex) when (ex is MySqlException or InvalidOperationException or IOException)
         {
-            // Either the session is gone, and the server released the lock with it, or it lives on still holding the
-            // lock: a reset releases it before the pool lends the session out again.
+            // Either the session is gone, and the server released the lock with it (a heartbeat may have found the
+            // connection broken already), or it lives on still holding the lock: a reset releases it before the pool
+            // lends the session out again.
             Db.Scrub(connection);
         }
         finally

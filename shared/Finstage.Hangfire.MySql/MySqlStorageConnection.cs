@@ -76,7 +76,7 @@ public sealed class MySqlStorageConnection : JobStorageConnection
             }
             else
             {
-                (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, jobId);
+                (acquired, job) = MySqlDistributedLock.Acquire(_db, resource, timeout, _storage.Options.DistributedLockSessionTimeout, jobId);
             }
         }
 

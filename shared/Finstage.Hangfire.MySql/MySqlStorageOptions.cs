@@ -37,6 +37,13 @@ public sealed class MySqlStorageOptions
     /// <summary>How many times a transaction that hit a deadlock (1213) or lock wait timeout (1205) is tried in all.</summary>
     public int DeadlockRetryAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// How long the server keeps a distributed lock's session, and the lock, after its holder last spoke. A live holder
+    /// speaks every third of it; one cut off by the network (its connection half-open) loses the lock within it, rather
+    /// than after the server's <c>wait_timeout</c> (8 hours by default). Whole seconds, at least 3.
+    /// </summary>
+    public TimeSpan DistributedLockSessionTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How many jobs <c>FetchedJobs</c> and <c>EnqueuedJobs</c> show per queue on the dashboard's queue page.</summary>
     public int DashboardJobListLimit { get; set; } = 5;
 
@@ -77,6 +84,9 @@ public sealed class MySqlStorageOptions
         Positive(InvisibilityTimeout, nameof(InvisibilityTimeout));
         Positive(JobExpirationCheckInterval, nameof(JobExpirationCheckInterval));
         Positive(CountersAggregateInterval, nameof(CountersAggregateInterval));
+        // wait_timeout is whole seconds, at most a year; a heartbeat every second is as often as it is worth.
+        ArgumentOutOfRangeException.ThrowIfLessThan(DistributedLockSessionTimeout, TimeSpan.FromSeconds(3), nameof(DistributedLockSessionTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(DistributedLockSessionTimeout, TimeSpan.FromDays(365), nameof(DistributedLockSessionTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(JobExpirationBatchSize, 1, nameof(JobExpirationBatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(CountersAggregateBatchSize, 1, nameof(CountersAggregateBatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(DeadlockRetryAttempts, 1, nameof(DeadlockRetryAttempts));

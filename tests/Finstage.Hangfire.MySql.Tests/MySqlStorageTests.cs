@@ -115,6 +115,52 @@ public sealed class MySqlStorageTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task AcquireDistributedLock_KeepsLockPastItsSessionTimeout_WhileTheHolderLives()
+    {
+        using var storage = TestDatabase.CreateStorage(Prefix, options => options.DistributedLockSessionTimeout = TimeSpan.FromSeconds(3));
+        using var holder = storage.GetConnection();
+        using var held = holder.AcquireDistributedLock("heartbeat", TimeSpan.FromSeconds(1));
+
+        // Twice the session's timeout without a word from Hangfire: the lock's heartbeat is what keeps the session.
+        await Task.Delay(TimeSpan.FromSeconds(7), Cancellation);
+
+        ShouldBeHeld(storage, "heartbeat");
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task AcquireDistributedLock_Succeeds_WhenTheHolderIsCutOffByTheNetwork()
+    {
+        // The holder reaches MariaDB through a relay that the test freezes: its connection stays open at both ends and
+        // carries nothing more, as in a partition. Without a timeout of the lock's own, the server would keep the
+        // session, and the lock, for its wait_timeout (8 hours by default).
+        var direct = new MySqlConnectionStringBuilder(TestDatabase.ConnectionString);
+        var relay = TcpRelay.Start(direct.Server, (int)direct.Port);
+        var throughRelay = new MySqlConnectionStringBuilder(direct.ConnectionString) { Server = "127.0.0.1", Port = (uint)relay.Port }.ConnectionString;
+        var cutOff = TestDatabase.CreateStorage(Prefix, options => options.DistributedLockSessionTimeout = TimeSpan.FromSeconds(3), throughRelay);
+        var holder = cutOff.GetConnection();
+        try
+        {
+            using var contenders = TestDatabase.CreateStorage(Prefix);
+            holder.AcquireDistributedLock("partitioned", TimeSpan.FromSeconds(1));
+            ShouldBeHeld(contenders, "partitioned");
+
+            relay.Freeze();
+
+            // The server ends the silent session after 3 s, and the lock with it.
+            using var contender = contenders.GetConnection();
+            using var taken = contender.AcquireDistributedLock("partitioned", TimeSpan.FromSeconds(30));
+            ShouldBeHeld(contenders, "partitioned");
+        }
+        finally
+        {
+            // The relay first: its connections then fail at once instead of waiting on a partition.
+            await relay.DisposeAsync();
+            holder.Dispose();
+            cutOff.Dispose();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task GetJobData_AnswersFromTheLockRoundTrip_WhenJobLockWasJustTaken()
     {
         using var connection = _storage.GetConnection();
