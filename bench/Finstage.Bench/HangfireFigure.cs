@@ -57,13 +57,20 @@ public static class HangfireFigure
         // What each job costs the server in requests: statements (MariaDB's Questions) or commands (Redis's), per job run.
         var requests = contenders.ToDictionary(c => c.Name, _ => 0L);
         var rounds = new List<Dictionary<string, double>>();
-        // A warm-up round first, not counted: the code every storage shares (Hangfire's worker, the client, the driver of
-        // its kind) is compiled to its fast tier while the first contender runs, and on a loaded machine the compiler's
-        // background thread takes long enough that the first slot of the first round read up to 2x slower.
-        foreach (var (_, storage, _) in contenders)
-        {
-            await ThroughputAsync(storage, Math.Min(settings.HangfireJobs, 500), ct);
-        }
+        // Warm-up rounds first, not counted, until the runtime has stopped recompiling (Measure.WarmUpAsync): the code
+        // every storage shares (Hangfire's worker, the client, the driver of its kind) is compiled to its fast tier while
+        // the first contender runs, and the compiler's background thread competes for the same two cores; after a single
+        // round the first slot of the first measured round still read up to 2x slower.
+        var warmUps = await Measure.WarmUpAsync(
+            async _ =>
+            {
+                foreach (var (_, storage, _) in contenders)
+                {
+                    await ThroughputAsync(storage, Math.Min(settings.HangfireJobs, 500), ct);
+                }
+            },
+            maxRounds: 5);
+        report.Raw("p5_warm_up_rounds", warmUps);
 
         for (var round = 0; round < Rounds; round++)
         {
@@ -136,7 +143,7 @@ public static class HangfireFigure
         report.Figure("p5_pickup_ms", Measure.Percentile(pickups, 50));
     }
 
-    private const int Rounds = 3;
+    private const int Rounds = 5;
 
     private const int WarmUpJobs = 20;
 
