@@ -20,8 +20,8 @@ public static class Extensions
     {
         var services = builder.Services;
         services.AddOptions<FetchOptions>().BindConfiguration(FetchOptions.SectionName).ValidateDataAnnotations()
-            // Renamed in session 8 (docs/decisions/0026-fetch-places.md): a deployment still setting an old name would
-            // otherwise run on the default without a word.
+            // The old names of the two counts, from when they counted messages (docs/decisions/0026-fetch-places.md): a
+            // deployment still setting one would otherwise run on the default without a word.
             .Validate<IConfiguration>(
                 (_, configuration) => configuration.GetSection(FetchOptions.SectionName).GetChildren()
                     .All(setting => setting.Key is not ("ConcurrentMessageLimit" or "ManualConcurrentMessageLimit")),

@@ -40,7 +40,7 @@ public sealed class MySqlStorageOptions
     /// <summary>
     /// How long the server keeps a distributed lock's session, and the lock, after its holder last spoke. A live holder
     /// speaks every third of it; one cut off by the network (its connection half-open) loses the lock within it, rather
-    /// than after the server's <c>wait_timeout</c> (8 hours by default). Whole seconds, at least 3.
+    /// than after the server's <c>wait_timeout</c> (8 hours by default). Whole seconds, from 3 seconds to a day.
     /// </summary>
     public TimeSpan DistributedLockSessionTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -84,9 +84,10 @@ public sealed class MySqlStorageOptions
         Positive(InvisibilityTimeout, nameof(InvisibilityTimeout));
         Positive(JobExpirationCheckInterval, nameof(JobExpirationCheckInterval));
         Positive(CountersAggregateInterval, nameof(CountersAggregateInterval));
-        // wait_timeout is whole seconds, at most a year; a heartbeat every second is as often as it is worth.
+        // A heartbeat every second is as often as it is worth; a day is far past the server's own default of 8 hours
+        // (and a third of it is well inside what a Timer's period may be).
         ArgumentOutOfRangeException.ThrowIfLessThan(DistributedLockSessionTimeout, TimeSpan.FromSeconds(3), nameof(DistributedLockSessionTimeout));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(DistributedLockSessionTimeout, TimeSpan.FromDays(365), nameof(DistributedLockSessionTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(DistributedLockSessionTimeout, TimeSpan.FromDays(1), nameof(DistributedLockSessionTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(JobExpirationBatchSize, 1, nameof(JobExpirationBatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(CountersAggregateBatchSize, 1, nameof(CountersAggregateBatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(DeadlockRetryAttempts, 1, nameof(DeadlockRetryAttempts));

@@ -1082,6 +1082,18 @@ public sealed class MySqlStorageTests : IDisposable
         await Task.CompletedTask;
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData(2)]
+    [InlineData(86_401)]
+    public async Task Constructor_Throws_WhenTheLockSessionTimeoutIsOutsideThreeSecondsToADay(int seconds)
+    {
+        var failure = Should.Throw<ArgumentOutOfRangeException>(() => new MySqlStorage(TestDatabase.ConnectionString,
+            new MySqlStorageOptions { TablesPrefix = Prefix, DistributedLockSessionTimeout = TimeSpan.FromSeconds(seconds) }));
+
+        failure.ParamName.ShouldBe(nameof(MySqlStorageOptions.DistributedLockSessionTimeout));
+        await Task.CompletedTask;
+    }
+
     // ---- Helpers -----------------------------------------------------------------------------
 
     private static string CreateJob(IStorageConnection connection, params (string Name, string Value)[] parameters) =>
