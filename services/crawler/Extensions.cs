@@ -23,8 +23,7 @@ public static class Extensions
             // The old names of the two counts, from when they counted messages (docs/decisions/0026-fetch-places.md): a
             // deployment still setting one would otherwise run on the default without a word.
             .Validate<IConfiguration>(
-                (_, configuration) => configuration.GetSection(FetchOptions.SectionName).GetChildren()
-                    .All(setting => setting.Key is not ("ConcurrentMessageLimit" or "ManualConcurrentMessageLimit")),
+                (_, configuration) => configuration["Fetch:ConcurrentMessageLimit"] is null && configuration["Fetch:ManualConcurrentMessageLimit"] is null,
                 "Fetch:ConcurrentMessageLimit and Fetch:ManualConcurrentMessageLimit are now Fetch:ConcurrentFetches and Fetch:ManualConcurrentFetches (docs/decisions/0026-fetch-places.md).")
             .ValidateOnStart();
         services.AddOptions<SourcesOptions>().BindConfiguration(SourcesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -20,7 +20,6 @@ public sealed class CrawlerFixture : IAsyncLifetime
     /// <summary>The body cap (Bus:MaxMessageBytes) of the crawler under test, far below the default.</summary>
     public const int MaxMessageBytes = 64 * 1024;
 
-    private readonly ConcurrentDictionary<string, byte> _failingPublishes = new(StringComparer.Ordinal);
     private int _inFlight;
     private int _maxInFlight;
 
@@ -36,8 +35,8 @@ public sealed class CrawlerFixture : IAsyncLifetime
 
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
-    /// <summary>Publishes of results the test holds back, as a broker slow to confirm would.</summary>
-    public HeldPublishes HeldPublishes { get; } = new();
+    /// <summary>Publishes of results the test refuses or holds back, as a broker that will not take them or is slow to confirm would.</summary>
+    public PublishGates PublishGates { get; } = new();
 
     public async ValueTask InitializeAsync()
     {
@@ -62,13 +61,9 @@ public sealed class CrawlerFixture : IAsyncLifetime
             // Fewer than the scheduled consumers, as shipped (4 to 8).
             web.UseSetting("Fetch:ManualConcurrentFetches", "2");
             web.UseSetting("Fetch:RetryDelay", "00:00:00.050");
-            // Longer than any test waits, so a publish held back (HeldPublishes) is not given up and retried meanwhile.
+            // Longer than any test waits, so a publish held back (PublishGates.Hold) is not given up and retried meanwhile.
             web.UseSetting("Bus:PublishTimeout", "00:01:00");
-            web.ConfigureTestServices(services =>
-            {
-                services.AddSingleton<IConfigureReceiveEndpoint>(new FailingPublishes(_failingPublishes));
-                services.AddSingleton<IConfigureReceiveEndpoint>(HeldPublishes);
-            });
+            web.ConfigureTestServices(services => services.AddSingleton<IConfigureReceiveEndpoint>(PublishGates));
         });
         _ = Crawler.Services;
     }
@@ -91,19 +86,6 @@ public sealed class CrawlerFixture : IAsyncLifetime
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await Crawler.Services.GetRequiredService<IBus>().Publish(request, context => context.MessageId = messageId ?? context.MessageId, deadline.Token);
-    }
-
-    /// <summary>Makes the crawler's publish of every NewsCrawled for <paramref name="symbol"/> fail (or, with false, succeed again).</summary>
-    public void FailPublishesOf(string symbol, bool fail)
-    {
-        if (fail)
-        {
-            _failingPublishes[symbol] = 0;
-        }
-        else
-        {
-            _failingPublishes.TryRemove(symbol, out _);
-        }
     }
 
     private async Task ServeAsync(HttpContext context)
@@ -177,39 +159,36 @@ public sealed class CrawlerFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Fails, on every receive endpoint, the publish of a NewsCrawled whose symbol is in the set: a
-/// broker that will not take the result, for as long as the test says.
+/// Stands, on every receive endpoint, in the way of the publish of a NewsCrawled whose symbol the test named: a broker
+/// that will not take the result (<see cref="Fail"/>), for as long as the test says, or one that takes its time to
+/// confirm it (<see cref="Hold"/>), until the test lets the symbol go.
 /// </summary>
-internal sealed class FailingPublishes(ConcurrentDictionary<string, byte> symbols) : IConfigureReceiveEndpoint, IFilter<PublishContext>
+public sealed class PublishGates : IConfigureReceiveEndpoint, IFilter<PublishContext>
 {
-    public void Configure(string name, IReceiveEndpointConfigurator configurator) =>
-        configurator.ConfigurePublish(publish => publish.UseFilter(this));
-
-    public Task Send(PublishContext context, IPipe<PublishContext> next) =>
-        context is PublishContext<NewsCrawled> crawled && symbols.ContainsKey(crawled.Message.Symbol)
-            ? throw new InvalidOperationException($"The test refuses the publish of {crawled.Message.Symbol}'s result.")
-            : next.Send(context);
-
-    public void Probe(ProbeContext context) => context.CreateFilterScope("failing-publishes");
-}
-
-/// <summary>
-/// Holds, on every receive endpoint, the publish of a NewsCrawled whose symbol the test named until it lets that symbol
-/// go: a broker that takes its time to confirm.
-/// </summary>
-public sealed class HeldPublishes : IConfigureReceiveEndpoint, IFilter<PublishContext>
-{
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _failing = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _held = new(StringComparer.Ordinal);
     private int _waiting;
 
-    /// <summary>Publishes waiting at a gate now.</summary>
+    /// <summary>Publishes held at a gate now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
-    public void Hold(string symbol) => _gates[symbol] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    public void Fail(string symbol, bool fail)
+    {
+        if (fail)
+        {
+            _failing[symbol] = 0;
+        }
+        else
+        {
+            _failing.TryRemove(symbol, out _);
+        }
+    }
+
+    public void Hold(string symbol) => _held[symbol] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Release(string symbol)
     {
-        if (_gates.TryRemove(symbol, out var gate))
+        if (_held.TryRemove(symbol, out var gate))
         {
             gate.TrySetResult();
         }
@@ -220,22 +199,30 @@ public sealed class HeldPublishes : IConfigureReceiveEndpoint, IFilter<PublishCo
 
     public async Task Send(PublishContext context, IPipe<PublishContext> next)
     {
-        if (context is PublishContext<NewsCrawled> crawled && _gates.TryGetValue(crawled.Message.Symbol, out var gate))
+        if (context is PublishContext<NewsCrawled> crawled)
         {
-            Interlocked.Increment(ref _waiting);
-            try
+            var symbol = crawled.Message.Symbol;
+            if (_failing.ContainsKey(symbol))
             {
-                await gate.Task.WaitAsync(context.CancellationToken);
+                throw new InvalidOperationException($"The test refuses the publish of {symbol}'s result.");
             }
-            finally
+            if (_held.TryGetValue(symbol, out var gate))
             {
-                Interlocked.Decrement(ref _waiting);
+                Interlocked.Increment(ref _waiting);
+                try
+                {
+                    await gate.Task.WaitAsync(context.CancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _waiting);
+                }
             }
         }
         await next.Send(context);
     }
 
-    public void Probe(ProbeContext context) => context.CreateFilterScope("held-publishes");
+    public void Probe(ProbeContext context) => context.CreateFilterScope("publish-gates");
 }
 
 /// <summary>
@@ -320,7 +307,7 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler)
         var others = Symbols("NEXT");
         foreach (var symbol in held)
         {
-            crawler.HeldPublishes.Hold(symbol);
+            crawler.PublishGates.Hold(symbol);
         }
         try
         {
@@ -329,7 +316,7 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler)
                 await crawler.PublishAsync(Request(symbol));
             }
             // As many crawls as there are fetch places have fetched their feeds and wait for the broker.
-            await Eventually.WaitForAsync(() => Task.FromResult(crawler.HeldPublishes.Waiting), waiting => waiting == CrawlerFixture.ConcurrencyLimit,
+            await Eventually.WaitForAsync(() => Task.FromResult(crawler.PublishGates.Waiting), waiting => waiting == CrawlerFixture.ConcurrencyLimit,
                 TimeSpan.FromSeconds(30), "every held result waiting at its gate", Cancel);
             foreach (var symbol in others)
             {
@@ -339,13 +326,13 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler)
             var next = await crawler.Crawled.WaitForAsync(others.Length, message => others.Contains(message.Symbol), TimeSpan.FromSeconds(30), Cancel);
 
             next.Select(received => received.Message.Symbol).ShouldBe(others, ignoreOrder: true);
-            crawler.HeldPublishes.Waiting.ShouldBe(CrawlerFixture.ConcurrencyLimit, "the held results were still waiting when the others were published");
+            crawler.PublishGates.Waiting.ShouldBe(CrawlerFixture.ConcurrencyLimit, "the held results were still waiting when the others were published");
         }
         finally
         {
             foreach (var symbol in held)
             {
-                crawler.HeldPublishes.Release(symbol);
+                crawler.PublishGates.Release(symbol);
             }
         }
         var released = await crawler.Crawled.WaitForAsync(held.Length, message => held.Contains(message.Symbol), TimeSpan.FromSeconds(30), Cancel);
@@ -360,12 +347,12 @@ public sealed class FetchNewsConsumerTests(CrawlerFixture crawler)
         CrawlRequested Request() => new(Guid.NewGuid(), Guid.NewGuid(), "local", symbol, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
         var lost = Request();
         var lostMessageId = NewId.NextGuid();
-        crawler.FailPublishesOf(symbol, fail: true);
+        crawler.PublishGates.Fail(symbol, fail: true);
 
         await crawler.PublishAsync(lost, lostMessageId);
         // Every attempt fetched the feed (and saw its ETag), none could publish: the request is parked.
         await BrokerQueues.WaitForAsync(crawler.Broker, "fetch-news_error", lostMessageId.ToString(), TimeSpan.FromSeconds(60), Cancel);
-        crawler.FailPublishesOf(symbol, fail: false);
+        crawler.PublishGates.Fail(symbol, fail: false);
         var fresh = Request();
         await crawler.PublishAsync(fresh);
 
