@@ -111,24 +111,11 @@ public static class Extensions
     {
         var fetch = context.ServiceProvider.GetRequiredService<IOptions<FetchOptions>>().Value;
         var (requestsPerSecond, burst) = context.ServiceProvider.GetRequiredService<SourceCatalog>().LimitsFor(context.InstanceName);
-        // Short periods for fast hosts, so the bucket refills smoothly rather than in lumps; whole
-        // tokens per period, and the period fitted to them, so the rate is exactly the configured one
-        // (rounding R x 50 ms made 50/s into 2 tokens per 50 ms = 40/s, and 30/s into 40/s).
-        var tokensPerPeriod = Math.Max(1, (int)Math.Ceiling((requestsPerSecond * 0.05) - 1e-9));
-        var period = TimeSpan.FromSeconds(tokensPerPeriod / requestsPerSecond);
         // With Redis, one bucket per host shared by every crawler instance (docs/decisions/0017-shared-host-budget.md);
         // without it, this process's own, enough for a single instance.
         RateLimiter limiter = context.ServiceProvider.GetService<SharedBudgetStore>() is { } store
             ? new SharedHostRateLimiter(context.InstanceName, requestsPerSecond, burst, store, context.ServiceProvider.GetRequiredService<TimeProvider>())
-            : new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = burst,
-                TokensPerPeriod = tokensPerPeriod,
-                ReplenishmentPeriod = period,
-                QueueLimit = 100_000,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                AutoReplenishment = true,
-            });
+            : new TokenBucketRateLimiter(HostTokenBucket.Options(requestsPerSecond, burst));
         pipeline
             .AddTimeout(fetch.TotalTimeout)
             .AddRetry(new HttpRetryStrategyOptions
