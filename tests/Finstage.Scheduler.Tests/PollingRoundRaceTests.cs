@@ -60,7 +60,9 @@ public sealed class PollingRoundRaceTests(SchedulerFixture scheduler)
             using var added = await client.PutAsJsonAsync($"/api/watchlist/yahoo/{symbol}", new { minIntervalSeconds = 10, maxIntervalSeconds = 10 }, Cancel);
             added.StatusCode.ShouldBe(HttpStatusCode.Created);
 
-            (await round.RunDueAsync(null, Cancel)).ShouldBe(1);
+            // At least this entry: another test's host may have seeded entries of its own into the shared watchlist (the
+            // macro group of RecurringJobsTests), which a round requests too. What is asserted is this entry's requests.
+            (await round.RunDueAsync(null, Cancel)).ShouldBeGreaterThanOrEqualTo(1);
             await answered.Done.WaitAsync(TimeSpan.FromSeconds(90), Cancel);
             var first = (await scheduler.Requests.WaitForAsync(1, request => request.Symbol == symbol, TimeSpan.FromSeconds(60), Cancel))[0].Message;
 
@@ -72,7 +74,7 @@ public sealed class PollingRoundRaceTests(SchedulerFixture scheduler)
             {
                 await Task.Delay(untilDue, Cancel);
             }
-            (await round.RunDueAsync(null, Cancel)).ShouldBe(1);
+            (await round.RunDueAsync(null, Cancel)).ShouldBeGreaterThanOrEqualTo(1);
             var again = await scheduler.Requests.WaitForAsync(
                 1, request => request.Symbol == symbol && request.CrawlId != first.CrawlId, TimeSpan.FromSeconds(60), Cancel);
             again.ShouldNotBeEmpty();
