@@ -156,6 +156,26 @@ for trx in "$results"/*.trx; do
   # xunit's skipped tests are counted in total but not in executed.
   skipped=$((skipped + $(count total) - $(count executed)))
 done
+# CI keeps only the end of this output, so the failed tests are named again here, each with the first lines of its
+# message (the whole message and stack trace are in the console output above and in the TRX file).
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  awk -v project="$(basename "$trx" .trx)" '
+    /<UnitTestResult / { name = ""; failed = 0 }
+    /<UnitTestResult .*outcome="(Failed|Error|Timeout|Aborted)"/ {
+      failed = 1
+      if (match($0, /testName="[^"]*"/)) name = substr($0, RSTART + 10, RLENGTH - 11)
+      printf "failed: %s: %s\n", project, name
+      lines = 0
+    }
+    failed && /<Message>/ { inmessage = 1; sub(/.*<Message>/, "") }
+    failed && inmessage {
+      done = sub(/<\/Message>.*/, "")
+      if (lines < 6) { print "    " $0; lines++ }
+      if (done) { inmessage = 0; failed = 0 }
+    }
+  ' "$trx" | sed -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g'
+done
 # A build failure or a crashed run produces no results: that is a failure, not an empty pass.
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
   failed=1
